@@ -1,0 +1,91 @@
+"""The `router` command line: one entry point for operators, `make run` and the tests."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from router.settings import Settings, SettingsError
+
+ENVIRONMENT_HELP = """\
+environment:
+  ROUTER_KAFKA_BOOTSTRAP    Kafka bootstrap servers          (default 127.0.0.1:9092)
+  ROUTER_REDIS_URL          Redis URL                        (default redis://127.0.0.1:6379/0)
+  ROUTER_TOPIC_PREFIX       prefix of every topic            (default router.)
+  ROUTER_TOPIC_PARTITIONS   partitions of each topic         (default 4)
+  ROUTER_TOPIC_RETENTION_MS retention of each topic          (default 7 days)
+  ROUTER_CONFIG             routing configuration YAML file  (default: the bundled sample)
+"""
+
+
+def _cmd_topics_create(settings: Settings, _args: argparse.Namespace) -> int:
+    from router.admin import create_topics
+
+    for result in create_topics(settings):
+        print(f"{result.name}: {result.outcome}")
+    return 0
+
+
+def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from router.streams.worker import run_worker
+
+    run_worker(settings, loglevel=args.loglevel)
+    return 0
+
+
+def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from router.demo import run_demo_traffic
+
+    return run_demo_traffic(settings, rate=args.rate, duration_s=args.duration)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="router",
+        description="Self-hosted work-distribution router: consumes work-item, agent and "
+        "offer-response events from Kafka, keeps its state in Redis and publishes offers, "
+        "assignments and declines.",
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    topics = commands.add_parser("topics", help="manage the router's Kafka topics")
+    topic_commands = topics.add_subparsers(dest="topics_command", metavar="ACTION", required=True)
+    create = topic_commands.add_parser(
+        "create",
+        help="create every topic the router uses (existing topics are left as they are)",
+    )
+    create.set_defaults(handler=_cmd_topics_create)
+
+    worker = commands.add_parser(
+        "worker", help="run a router worker (Faust application) until SIGTERM or Ctrl-C"
+    )
+    worker.add_argument("--loglevel", default="info",
+                        choices=["debug", "info", "warning", "error"])
+    worker.set_defaults(handler=_cmd_worker)
+
+    demo = commands.add_parser("demo", help="publish demo traffic (simulated connectors)")
+    demo.add_argument("--rate", type=float, default=5.0, help="work items per second")
+    demo.add_argument("--duration", type=float, default=0.0,
+                      help="seconds to run; 0 runs until Ctrl-C")
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"router: {exc}", file=sys.stderr)
+        return 2
+    handler = args.handler
+    result: int = handler(settings, args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Process settings, read once from the environment.
+
+Everything that differs between a laptop, CI and production (addresses, topic prefix,
+partition counts) comes from `ROUTER_*` variables so the same code runs everywhere; the
+routing rules themselves live in the routing configuration file, not here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A `ROUTER_*` variable holds a value the router cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: not an integer") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value}: must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    topic_prefix: str = "router."
+    topic_partitions: int = 4
+    topic_replication: int = 1
+    topic_retention_ms: int = 7 * 24 * 3600 * 1000
+    dead_letter_retention_ms: int = 30 * 24 * 3600 * 1000
+    app_id: str = "router"
+    config_path: Path | None = None
+    max_event_bytes: int = 64 * 1024
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        config = env.get("ROUTER_CONFIG")
+        return cls(
+            kafka_bootstrap=env.get("ROUTER_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
+            redis_url=env.get("ROUTER_REDIS_URL", cls.redis_url),
+            topic_prefix=env.get("ROUTER_TOPIC_PREFIX", cls.topic_prefix),
+            topic_partitions=_int(env, "ROUTER_TOPIC_PARTITIONS", cls.topic_partitions, 1),
+            topic_replication=_int(env, "ROUTER_TOPIC_REPLICATION", cls.topic_replication, 1),
+            topic_retention_ms=_int(env, "ROUTER_TOPIC_RETENTION_MS", cls.topic_retention_ms, -1),
+            dead_letter_retention_ms=_int(
+                env, "ROUTER_DEAD_LETTER_RETENTION_MS", cls.dead_letter_retention_ms, -1
+            ),
+            app_id=env.get("ROUTER_APP_ID", cls.app_id),
+            config_path=Path(config) if config else None,
+            max_event_bytes=_int(env, "ROUTER_MAX_EVENT_BYTES", cls.max_event_bytes, 1024),
+        )

@@ -1,0 +1,1 @@
+"""Router state in Redis: key names, scripts and the store."""

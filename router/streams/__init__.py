@@ -1,0 +1,1 @@
+"""The Faust layer: thin agents that decode, call the core, commit through the store, emit."""
