@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from router.settings import Settings
 from router.topics import TOPICS, retention_ms, topic_name
@@ -50,6 +51,7 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> list[TopicResu
         metadata = admin.list_topics(timeout=timeout_s)
         for name in existing:
             count = len(metadata.topics[name].partitions)
-            outcome = "exists" if count == settings.topic_partitions else f"exists-with-{count}-partitions"
+            same = count == settings.topic_partitions
+            outcome = "exists" if same else f"exists-with-{count}-partitions"
             results.append(TopicResult(name, outcome))
     return sorted(results, key=lambda r: r.name)

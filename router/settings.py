@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -42,7 +42,23 @@ class Settings:
     app_id: str = "router"
     config_path: Path | None = None
     max_event_bytes: int = 64 * 1024
-    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def to_env(self) -> dict[str, str]:
+        """The variables that make a child process (a worker, the demo) see these settings."""
+        env = {
+            "ROUTER_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "ROUTER_REDIS_URL": self.redis_url,
+            "ROUTER_TOPIC_PREFIX": self.topic_prefix,
+            "ROUTER_TOPIC_PARTITIONS": str(self.topic_partitions),
+            "ROUTER_TOPIC_REPLICATION": str(self.topic_replication),
+            "ROUTER_TOPIC_RETENTION_MS": str(self.topic_retention_ms),
+            "ROUTER_DEAD_LETTER_RETENTION_MS": str(self.dead_letter_retention_ms),
+            "ROUTER_APP_ID": self.app_id,
+            "ROUTER_MAX_EVENT_BYTES": str(self.max_event_bytes),
+        }
+        if self.config_path is not None:
+            env["ROUTER_CONFIG"] = str(self.config_path)
+        return env
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -11,7 +11,7 @@ if pid_alive "$pidfile"; then "$here/wait.sh"; exit 0; fi
 [ -f "$LOG_DIR/kafka-server.log" ] && mv "$LOG_DIR/kafka-server.log" "$LOG_DIR/kafka-server.log.prev"
 log "starting Kafka 3.9.1 on $KAFKA_HOST:$KAFKA_PORT (log: $LOG_DIR/kafka-server.log)"
 # shellcheck disable=SC2086
-nohup java $KAFKA_HEAP_OPTS -XX:+UseG1GC -Djava.awt.headless=true \
+setsid nohup java $KAFKA_HEAP_OPTS -XX:+UseG1GC -Djava.awt.headless=true \
   -Dlog4j.configuration="file:$ROUTER_ROOT/deploy/kafka/log4j.properties" \
   -Dkafka.logs.dir="$LOG_DIR" -cp "$KAFKA_LIB/*" kafka.Kafka "$KAFKA_DIR/server.properties" \
   > "$LOG_DIR/kafka-stdout.log" 2>&1 < /dev/null &

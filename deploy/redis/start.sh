@@ -8,7 +8,7 @@ mkdir -p "$REDIS_DIR" "$LOG_DIR"
 pidfile="$REDIS_DIR/redis.pid"
 if ! pid_alive "$pidfile"; then
   log "starting Redis on $REDIS_HOST:$REDIS_PORT (log: $LOG_DIR/redis.log, data: $REDIS_DIR)"
-  redis-server "$ROUTER_ROOT/deploy/redis/redis.conf" --port "$REDIS_PORT" --bind "$REDIS_HOST" \
+  setsid redis-server "$ROUTER_ROOT/deploy/redis/redis.conf" --port "$REDIS_PORT" --bind "$REDIS_HOST" \
     --dir "$REDIS_DIR" --pidfile "$pidfile" --logfile "$LOG_DIR/redis.log"
 fi
 deadline=$((SECONDS + 30))

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make run`: Kafka, Redis, topics, one router worker and demo traffic, in the foreground.
+# Ctrl-C stops everything this script started; services that were already up stay up.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/env.sh"
+BIN="$ROUTER_ROOT/.venv/bin"
+export ROUTER_KAFKA_BOOTSTRAP="${ROUTER_KAFKA_BOOTSTRAP:-$KAFKA_HOST:$KAFKA_PORT}"
+export ROUTER_REDIS_URL="${ROUTER_REDIS_URL:-redis://$REDIS_HOST:$REDIS_PORT/0}"
+
+started_kafka=0; started_redis=0; worker_pid=""; demo_pid=""
+pid_alive "$KAFKA_DIR/kafka.pid" || started_kafka=1
+pid_alive "$REDIS_DIR/redis.pid" || started_redis=1
+
+cleanup() {
+  trap - INT TERM EXIT
+  echo; log "stopping ..."
+  [ -n "$demo_pid" ] && kill -TERM "$demo_pid" 2>/dev/null || true
+  [ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null || true
+  [ -n "$demo_pid" ] && wait "$demo_pid" 2>/dev/null || true
+  [ -n "$worker_pid" ] && wait "$worker_pid" 2>/dev/null || true
+  [ "$started_kafka" = 1 ] && "$here/kafka/stop.sh" || true
+  [ "$started_redis" = 1 ] && "$here/redis/stop.sh" || true
+  log "stopped everything make run started."
+}
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
+
+"$here/up.sh"
+"$BIN/router" topics create >/dev/null
+mkdir -p "$LOG_DIR"
+setsid "$BIN/router" worker > "$LOG_DIR/worker.log" 2>&1 &
+worker_pid=$!
+cat <<MSG
+
+  Kafka broker   $ROUTER_KAFKA_BOOTSTRAP   (log: $LOG_DIR/kafka-server.log)
+  Redis          $ROUTER_REDIS_URL   (log: $LOG_DIR/redis.log)
+  router worker  pid $worker_pid   (log: $LOG_DIR/worker.log)
+  configuration  ${ROUTER_CONFIG:-the bundled sample (router/config/sample.yaml)}
+  data           $ROUTER_VAR
+
+  Publishing demo traffic; press Ctrl-C to stop everything started here.
+
+MSG
+"$BIN/router" demo --rate "${DEMO_RATE:-5}" &
+demo_pid=$!
+while kill -0 "$worker_pid" 2>/dev/null && kill -0 "$demo_pid" 2>/dev/null; do sleep 1; done
+kill -0 "$worker_pid" 2>/dev/null || { log "the worker exited; last lines of its log:"; tail -n 20 "$LOG_DIR/worker.log" >&2; exit 1; }

@@ -1,0 +1,114 @@
+"""Fixtures for tests against the real Kafka and Redis.
+
+The stack starts once per test run. Each test gets its own topic prefix, Faust app id and
+tenant, so tests never see each other's events or keys.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from router.admin import create_topics
+from router.settings import Settings
+from tests.integration.stack import ROOT, Stack, stack_from_env, start, stop
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    the_stack = stack_from_env()
+    started_here = start(the_stack)
+    yield the_stack
+    if started_here and not os.environ.get("ROUTER_TEST_KEEP_STACK"):
+        stop(the_stack)
+
+
+@pytest.fixture()
+def settings(stack: Stack) -> Settings:
+    run = uuid.uuid4().hex[:10]
+    the_settings = Settings(
+        kafka_bootstrap=stack.kafka_bootstrap,
+        redis_url=stack.redis_url,
+        topic_prefix=f"t{run}.",
+        topic_partitions=4,
+        app_id=f"router-test-{run}",
+    )
+    create_topics(the_settings)
+    return the_settings
+
+
+@pytest.fixture()
+def tenant() -> str:
+    return f"tenant-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture()
+def redis_client(stack: Stack) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(stack.redis_url)
+    yield client
+    client.close()
+
+
+class WorkerProcess:
+    """A `router worker` child process with its log captured in a file."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "router.cli", "worker"],
+            env={**os.environ, **settings.to_env()},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout_s: float = 90.0) -> None:
+        """Ready means partitions assigned: events produced after this are consumed."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log_text()[-3000:]}")
+            if "Worker ready" in self.log_text() or "[^Worker]: Ready" in self.log_text():
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"worker not ready after {timeout_s}s:\n{self.log_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+
+@pytest.fixture()
+def start_worker(settings: Settings, tmp_path: Path) -> Iterator[object]:
+    workers: list[WorkerProcess] = []
+
+    def _start(name: str = "worker") -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"{name}-{len(workers)}.log")
+        workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield _start
+    for worker in workers:
+        worker.stop()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from router.settings import Settings, SettingsError
+
+
+def test_defaults_point_at_the_local_stack() -> None:
+    settings = Settings.from_env({})
+    assert settings.kafka_bootstrap == "127.0.0.1:9092"
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.topic_prefix == "router."
+    assert settings.config_path is None
+
+
+def test_environment_overrides_round_trip_through_to_env() -> None:
+    env = {
+        "ROUTER_KAFKA_BOOTSTRAP": "k:1",
+        "ROUTER_REDIS_URL": "redis://r:2/0",
+        "ROUTER_TOPIC_PREFIX": "x.",
+        "ROUTER_TOPIC_PARTITIONS": "12",
+        "ROUTER_CONFIG": "/etc/router.yaml",
+    }
+    settings = Settings.from_env(env)
+    assert settings.topic_partitions == 12
+    assert settings.config_path == Path("/etc/router.yaml")
+    assert Settings.from_env(settings.to_env()) == settings
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"), [("many", "not an integer"), ("0", "must be at least 1")]
+)
+def test_a_bad_partition_count_is_named(value: str, reason: str) -> None:
+    with pytest.raises(SettingsError, match=f"ROUTER_TOPIC_PARTITIONS.*{reason}"):
+        Settings.from_env({"ROUTER_TOPIC_PARTITIONS": value})
