@@ -41,7 +41,7 @@ run: setup
 	@deploy/run.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check router tests benchmarks
+	$(BIN)/ruff check router tests $(wildcard benchmarks)
 	$(BIN)/mypy router
 
 unit: $(STAMP)
