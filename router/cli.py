@@ -16,6 +16,7 @@ environment:
   ROUTER_TOPIC_PARTITIONS   partitions of each topic         (default 4)
   ROUTER_TOPIC_RETENTION_MS retention of each topic          (default 7 days)
   ROUTER_CONFIG             routing configuration YAML file  (default: the bundled sample)
+  ROUTER_HTTP_ADDRESS       worker /metrics /livez /readyz   (default 127.0.0.1:9108)
 """
 
 

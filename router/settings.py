@@ -42,6 +42,7 @@ class Settings:
     app_id: str = "router"
     config_path: Path | None = None
     max_event_bytes: int = 64 * 1024
+    http_address: str = "127.0.0.1:9108"
 
     def to_env(self) -> dict[str, str]:
         """The variables that make a child process (a worker, the demo) see these settings."""
@@ -55,6 +56,7 @@ class Settings:
             "ROUTER_DEAD_LETTER_RETENTION_MS": str(self.dead_letter_retention_ms),
             "ROUTER_APP_ID": self.app_id,
             "ROUTER_MAX_EVENT_BYTES": str(self.max_event_bytes),
+            "ROUTER_HTTP_ADDRESS": self.http_address,
         }
         if self.config_path is not None:
             env["ROUTER_CONFIG"] = str(self.config_path)
@@ -77,4 +79,5 @@ class Settings:
             app_id=env.get("ROUTER_APP_ID", cls.app_id),
             config_path=Path(config) if config else None,
             max_event_bytes=_int(env, "ROUTER_MAX_EVENT_BYTES", cls.max_event_bytes, 1024),
+            http_address=env.get("ROUTER_HTTP_ADDRESS", cls.http_address),
         )

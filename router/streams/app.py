@@ -12,6 +12,7 @@ from typing import Any
 import faust
 from mode import Service
 
+from router.observability.http import HttpEndpoints
 from router.settings import Settings
 from router.streams.ingest import InboundMessage, WorkItemIngest
 from router.streams.redis_client import RedisHandle
@@ -57,9 +58,23 @@ def build_app(settings: Settings) -> faust.App:
             )
             yield None
 
+    async def readiness() -> str | None:
+        if app.rebalancing or app.rebalancing_count == 0:
+            return "waiting for a partition assignment"
+        try:
+            await redis.client.ping()
+        except Exception as exc:  # any failure to answer means not ready
+            return f"Redis does not answer: {exc}"
+        return None
+
     @app.service
     class RedisLifecycle(Service):
         async def on_stop(self) -> None:
             await redis.close()
+
+    @app.service
+    class Endpoints(HttpEndpoints):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(settings.http_address, readiness, **kwargs)
 
     return app

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,15 +61,23 @@ def redis_client(stack: Stack) -> Iterator[redis.Redis]:
     client.close()
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 class WorkerProcess:
     """A `router worker` child process with its log captured in a file."""
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
         self.log_path = log_path
+        self.http = f"127.0.0.1:{free_port()}"
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "router.cli", "worker"],
-            env={**os.environ, **settings.to_env()},
+            env={**os.environ, **settings.to_env(), "ROUTER_HTTP_ADDRESS": self.http},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -76,14 +87,24 @@ class WorkerProcess:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://{self.http}{path}", timeout=5) as response:
+                return int(response.status), response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
     def wait_ready(self, timeout_s: float = 90.0) -> None:
-        """Ready means partitions assigned: events produced after this are consumed."""
+        """Ready (from /readyz) means a partition assignment and Redis answering."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{self.log_text()[-3000:]}")
-            if "Worker ready" in self.log_text() or "[^Worker]: Ready" in self.log_text():
-                return
+            try:
+                if self.get("/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass  # not listening yet
             time.sleep(0.2)
         raise TimeoutError(f"worker not ready after {timeout_s}s:\n{self.log_text()[-3000:]}")
 

@@ -1,0 +1,1 @@
+"""Metrics and health endpoints: what operators and orchestrators see of a worker."""
