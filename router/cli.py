@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from router.settings import Settings, SettingsError
 
@@ -35,6 +36,21 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_config_validate(_settings: Settings, args: argparse.Namespace) -> int:
+    from router.config.issues import format_issue
+    from router.config.load import validate_config_file
+
+    issues = validate_config_file(args.file)
+    for issue in issues:
+        print(f"{args.file}: {format_issue(issue)}", file=sys.stderr)
+    if issues:
+        print(f"{args.file}: {len(issues)} problem(s); the router will not load it",
+              file=sys.stderr)
+        return 1
+    print(f"{args.file}: valid")
+    return 0
+
+
 def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from router.demo import run_demo_traffic
 
@@ -59,6 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="create every topic the router uses (existing topics are left as they are)",
     )
     create.set_defaults(handler=_cmd_topics_create)
+
+    config = commands.add_parser("config", help="check routing configuration files")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION",
+                                            required=True)
+    validate = config_commands.add_parser(
+        "validate",
+        help="check a routing configuration file; print every problem as `path: reason` "
+        "and exit 1 if there is any",
+    )
+    validate.add_argument("file", type=Path, help="the YAML routing configuration")
+    validate.set_defaults(handler=_cmd_config_validate)
 
     worker = commands.add_parser(
         "worker", help="run a router worker (Faust application) until SIGTERM or Ctrl-C"
