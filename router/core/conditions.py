@@ -1,0 +1,187 @@
+"""Pure evaluation of data conditions (SPEC M6): no eval, no code in config.
+
+Why one evaluator for items and agents: route-to-queue, requirement and
+prioritization rules test item fields; assignment rules test agent fields and
+may compare them with item fields (dynamic values). Both are "resolve a name to
+a value, then apply an operator", so only the resolver differs.
+
+A missing field is the ``MISSING`` sentinel: it equals nothing, is ``ne``
+everything, is never greater or smaller, and "does not contain data".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from msgspec import UnsetType
+
+from router.config.model import Condition, ItemRef
+
+
+class _Missing:
+    """Marker for a field that is absent (distinct from an explicit null)."""
+
+    _instance: _Missing | None = None
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final = _Missing()
+
+Resolver = Callable[[str], Any]
+
+
+def lookup(data: dict[str, Any], path: str) -> Any:
+    """``lookup({"a": {"b": 1}}, "a.b") == 1``; ``MISSING`` when any step is absent."""
+    current: Any = data
+    for part in path.split("."):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        else:
+            return MISSING
+    return current
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def has_data(value: Any) -> bool:
+    """ "Contains data": present, not null, not an empty string or collection."""
+    if value is MISSING or value is None:
+        return False
+    return not (isinstance(value, str | list | tuple | dict | set | frozenset) and not value)
+
+
+def compare(op: str, left: Any, right: Any) -> bool:
+    """Apply operator ``op`` to a field value ``left`` and a condition value ``right``."""
+    if op == "eq":
+        return left is not MISSING and _equal(left, right)
+    if op == "ne":
+        return left is MISSING or not _equal(left, right)
+    if op == "in":
+        return left is not MISSING and _member(left, right)
+    if op == "not_in":
+        return left is MISSING or not _member(left, right)
+    if op in ("gt", "ge", "lt", "le"):
+        a, b = _number(left), _number(right)
+        if a is None or b is None:
+            return False
+        if op == "gt":
+            return a > b
+        if op == "ge":
+            return a >= b
+        if op == "lt":
+            return a < b
+        return a <= b
+    if op == "contains_data":
+        return has_data(left)
+    if op == "not_contains_data":
+        return not has_data(left)
+    if op == "contains":
+        if isinstance(left, str) and isinstance(right, str):
+            return right in left
+        if isinstance(left, list | tuple | set | frozenset):
+            return any(_equal(x, right) for x in left)
+        if isinstance(left, dict):
+            return right in left
+        return False
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def _equal(left: Any, right: Any) -> bool:
+    # bool is an int in Python; True must not equal 1 in routing rules.
+    if isinstance(left, bool) != isinstance(right, bool):
+        return False
+    return bool(left == right)
+
+
+def _member(left: Any, right: Any) -> bool:
+    if not isinstance(right, list | tuple | set | frozenset):
+        return _equal(left, right)
+    return any(_equal(left, r) for r in right)
+
+
+def evaluate(cond: Condition, subject: Resolver, item: Resolver | None = None) -> bool:
+    """Evaluate a condition tree.
+
+    ``subject`` resolves the fields the leaves name (an item or an agent);
+    ``item`` resolves dynamic values ``{item: "..."}`` (defaults to ``subject``).
+    """
+    item_resolver = subject if item is None else item
+    return _eval(cond, subject, item_resolver)
+
+
+def _eval(cond: Condition, subject: Resolver, item: Resolver) -> bool:
+    if not isinstance(cond.all, UnsetType):
+        return all(_eval(c, subject, item) for c in cond.all)
+    if not isinstance(cond.any, UnsetType):
+        return any(_eval(c, subject, item) for c in cond.any)
+    if not isinstance(cond.not_, UnsetType):
+        return not _eval(cond.not_, subject, item)
+    if isinstance(cond.field, UnsetType) or isinstance(cond.op, UnsetType):
+        return False
+    left = subject(cond.field)
+    right = resolve_value(cond.value, item)
+    return compare(cond.op, left, right)
+
+
+def resolve_value(value: Any, item: Resolver) -> Any:
+    """Static values pass through; ``ItemRef`` is looked up on the item."""
+    if isinstance(value, UnsetType):
+        return None
+    if isinstance(value, ItemRef):
+        return item(value.item)
+    return value
+
+
+def leaves(cond: Condition) -> list[Condition]:
+    """All leaf conditions of a tree (used to find the one that filtered an agent)."""
+    out: list[Condition] = []
+    stack = [cond]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.all, UnsetType):
+            stack.extend(reversed(node.all))
+        elif not isinstance(node.any, UnsetType):
+            stack.extend(reversed(node.any))
+        elif not isinstance(node.not_, UnsetType):
+            stack.append(node.not_)
+        else:
+            out.append(node)
+    return out
+
+
+def describe(cond: Condition) -> str:
+    """Short human text for a condition, for explanations."""
+    if not isinstance(cond.all, UnsetType):
+        return "all(" + ", ".join(describe(c) for c in cond.all) + ")"
+    if not isinstance(cond.any, UnsetType):
+        return "any(" + ", ".join(describe(c) for c in cond.any) + ")"
+    if not isinstance(cond.not_, UnsetType):
+        return "not(" + describe(cond.not_) + ")"
+    value = cond.value
+    if isinstance(value, UnsetType):
+        return f"{cond.field} {cond.op}"
+    if isinstance(value, ItemRef):
+        return f"{cond.field} {cond.op} item.{value.item}"
+    return f"{cond.field} {cond.op} {value!r}"
+
+
+def uses_time(cond: Condition) -> bool:
+    """True when the condition depends on ``now`` (age / time to deadline, P4)."""
+    return any(
+        leaf.field in ("age_seconds", "seconds_to_deadline")
+        or (
+            isinstance(leaf.value, ItemRef)
+            and leaf.value.item in ("age_seconds", "seconds_to_deadline")
+        )
+        for leaf in leaves(cond)
+    )

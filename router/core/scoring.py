@@ -1,0 +1,87 @@
+"""ACS "best worker" default scoring (SPEC M4), as the ACS reference describes it.
+
+Why: without a custom scoring rule, ACS ranks workers by how well their labels
+match the job. With worker selectors on the job, each selector adds to the score:
+equality-type operators add 1 when they match; magnitude operators add the
+logistic term 1 / (1 + e^-x), x being the relative margin by which the worker's
+label beats the selector value. Without selectors, each job label the worker
+shares adds 1. The sum is divided by the number of selectors (or labels), so a
+score is always between 0 and 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from router.config.model import BestWorkerParams
+from router.core.conditions import MISSING, compare, lookup
+from router.core.types import AgentState, Selector, WorkItem
+
+_GREATER = frozenset({"gt", "ge"})
+_LESS = frozenset({"lt", "le"})
+
+
+def logistic(x: float) -> float:
+    """1 / (1 + e^-x), numerically safe for large |x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def selector_score(agent: AgentState, selector: Selector) -> float:
+    """Contribution of one selector to the agent's match score (0..1)."""
+    label = lookup(agent.attributes, selector.key)
+    if selector.op in _GREATER or selector.op in _LESS:
+        have, want = _num(label), _num(selector.value)
+        if have is None or want is None:
+            return 0.0
+        margin = have - want if selector.op in _GREATER else want - have
+        # ACS divides by the selector value; with a zero value use the raw margin.
+        x = margin / abs(want) if want != 0 else margin
+        return logistic(x)
+    return 1.0 if compare(selector.op, label, selector.value) else 0.0
+
+
+def job_labels(item: WorkItem, params: BestWorkerParams) -> dict[str, Any]:
+    """The job's labels: the configured item fields, or every scalar attribute."""
+    if params.label_fields:
+        labels: dict[str, Any] = {}
+        for name in params.label_fields:
+            key = name.removeprefix("attributes.")
+            value = lookup(item.attributes, key)
+            if value is not MISSING:
+                labels[key] = value
+        return labels
+    return {
+        k: v
+        for k, v in item.attributes.items()
+        if isinstance(v, str | int | float | bool) or v is None
+    }
+
+
+def label_score(agent: AgentState, labels: dict[str, Any]) -> float:
+    """Share of job labels the worker has with the same value."""
+    if not labels:
+        return 0.0
+    matched = sum(1 for k, v in labels.items() if compare("eq", lookup(agent.attributes, k), v))
+    return matched / len(labels)
+
+
+def match_score(
+    agent: AgentState,
+    selectors: Sequence[Selector],
+    labels: dict[str, Any],
+) -> float:
+    """The ACS default match score of one worker for one job."""
+    if selectors:
+        return sum(selector_score(agent, s) for s in selectors) / len(selectors)
+    return label_score(agent, labels)
