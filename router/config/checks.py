@@ -104,9 +104,7 @@ def _check_workstream(
                 )
             )
     if ws.capacity.units == 0 and not ws.capacity.profiles:
-        issues.append(
-            ConfigIssue(f"{at}.capacity", "an item must cost units, profiles or both")
-        )
+        issues.append(ConfigIssue(f"{at}.capacity", "an item must cost units, profiles or both"))
     if ws.wrap_up.mode == "seconds" and ws.wrap_up.seconds is None:
         issues.append(
             ConfigIssue(f"{at}.wrap_up.seconds", "required when wrap_up.mode is 'seconds'")
@@ -184,8 +182,8 @@ def _check_queue(issues: list[ConfigIssue], at: str, queue: Queue) -> None:
         rat = f"{at}.assignment.rules[{ri}]"
         if not isinstance(arule.when, UnsetType):
             _check_condition(issues, f"{rat}.when", arule.when, is_agent_field, "agent")
-        for oi, order in enumerate(arule.order_by):
-            if order.by == "attribute" and order.field is None:
+        for oi, agent_order in enumerate(arule.order_by):
+            if agent_order.by == "attribute" and agent_order.field is None:
                 issues.append(
                     ConfigIssue(f"{rat}.order_by[{oi}].field", "required when by is 'attribute'")
                 )
@@ -264,9 +262,5 @@ def _check_leaf_value(
         issues.append(ConfigIssue(f"{at}.value", f"operator {op!r} needs a value"))
     elif op in _LIST_OPS and not isinstance(value, list):
         issues.append(ConfigIssue(f"{at}.value", f"operator {op!r} needs a list value"))
-    elif op in _MAGNITUDE_OPS and (
-        isinstance(value, bool) or not isinstance(value, int | float)
-    ):
+    elif op in _MAGNITUDE_OPS and (isinstance(value, bool) or not isinstance(value, int | float)):
         issues.append(ConfigIssue(f"{at}.value", f"operator {op!r} needs a number"))
-
-

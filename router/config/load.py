@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import yaml
@@ -29,7 +29,6 @@ from jsonschema.exceptions import ValidationError
 from router.config.checks import check_config
 from router.config.issues import ConfigIssue, format_issue, format_path
 from router.config.model import RoutingConfig
-from router.config.schemagen import build_schema
 
 __all__ = [
     "ConfigError",
@@ -140,16 +139,29 @@ def _msgspec_issue(exc: msgspec.ValidationError) -> ConfigIssue:
 
 @lru_cache(maxsize=1)
 def _validator() -> Draft202012Validator:
+    from router.config.schemagen import build_schema  # lazy: keeps `-m schemagen` clean
+
     return Draft202012Validator(build_schema())
 
 
 def structural_issues(data: Any) -> list[ConfigIssue]:
     """Every JSON Schema error in ``data``, each at the path of the offending value."""
-    issues: list[ConfigIssue] = []
+    found: dict[ConfigIssue, tuple[Any, ...]] = {}
     for error in _validator().iter_errors(data):
-        issues.extend(_convert(error))
-    unique = dict.fromkeys(issues)
-    return sorted(unique, key=lambda i: (i.path, i.reason))
+        for issue in _convert(error):
+            found.setdefault(issue, _path_order(issue.path))
+    return sorted(found, key=lambda i: (found[i], i.reason))
+
+
+def _path_order(path: str) -> tuple[Any, ...]:
+    """Sort key for dotted/indexed paths in document order (``[2]`` before ``[10]``)."""
+    parts: list[tuple[int, Any]] = []
+    for token in path.replace("[", ".[").split("."):
+        if token.startswith("[") and token.endswith("]") and token[1:-1].isdigit():
+            parts.append((0, int(token[1:-1])))
+        elif token:
+            parts.append((1, token))
+    return tuple(parts)
 
 
 def _convert(error: ValidationError) -> Iterator[ConfigIssue]:
@@ -157,12 +169,13 @@ def _convert(error: ValidationError) -> Iterator[ConfigIssue]:
     kind = error.validator
     instance = error.instance
     if kind == "required" and isinstance(instance, dict):
-        for name in error.validator_value:
+        for name in cast(list[str], error.validator_value):
             if name not in instance:
                 yield ConfigIssue(format_path([*path, name]), "required field is missing")
         return
     if kind == "additionalProperties" and isinstance(instance, dict):
-        known = sorted(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        known = sorted(schema.get("properties", {}))
         for name in instance:
             if name not in known:
                 yield ConfigIssue(
@@ -231,7 +244,7 @@ def _describe(value: Any) -> str:
 
 def _reason(error: ValidationError) -> str:
     kind = error.validator
-    expected = error.validator_value
+    expected: Any = error.validator_value
     got = _describe(error.instance)
     if kind == "enum":
         return f"must be one of {', '.join(map(str, expected))}; got {got}"

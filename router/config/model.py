@@ -81,7 +81,7 @@ class _Base(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Common Struct options: immutable, keyword-only, unknown keys are errors."""
 
 
-class ItemRef(_Base, kw_only=True):
+class ItemRef(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A dynamic value: the value of an item field, e.g. ``attributes.language``."""
 
     item: NonEmptyStr
@@ -91,7 +91,7 @@ Scalar = str | int | float | bool
 Value = Scalar | list[Scalar] | ItemRef | None
 
 
-class Condition(_Base, kw_only=True):
+class Condition(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One node of a condition tree: exactly one of all / any / not / field."""
 
     all: tuple[Condition, ...] | UnsetType = UNSET
@@ -105,28 +105,28 @@ class Condition(_Base, kw_only=True):
 # -- workstreams -----------------------------------------------------------------
 
 
-class CapacityCost(_Base, kw_only=True):
+class CapacityCost(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What one item costs: units of the agent's unit capacity and/or profiles (M2)."""
 
     units: Annotated[int, Meta(ge=0)] = 1
     profiles: tuple[NonEmptyStr, ...] = ()
 
 
-class WrapUp(_Base, kw_only=True):
+class WrapUp(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """How long capacity stays blocked after the item completes (M2)."""
 
     mode: Literal["until_closed", "none", "seconds"] = "until_closed"
     seconds: Annotated[int, Meta(ge=0)] | None = None
 
 
-class WeightedTarget(_Base, kw_only=True):
+class WeightedTarget(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One branch of a percentage split between queues (C4)."""
 
     queue: NonEmptyStr
     weight: Annotated[int, Meta(ge=0, le=100)]
 
 
-class QueueRoute(_Base, kw_only=True):
+class QueueRoute(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Route-to-queue rule (C3): the first rule whose ``when`` matches wins.
 
     Exactly one of ``queue`` (a single target) or ``split`` (weighted targets,
@@ -139,7 +139,7 @@ class QueueRoute(_Base, kw_only=True):
     split: tuple[WeightedTarget, ...] = ()
 
 
-class SkillRequirement(_Base, kw_only=True):
+class SkillRequirement(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A required skill. ``from_item`` copies the skill name from an item field."""
 
     skill: NonEmptyStr | None = None
@@ -147,7 +147,7 @@ class SkillRequirement(_Base, kw_only=True):
     min_proficiency: Proficiency = 1
 
 
-class SelectorSpec(_Base, kw_only=True):
+class SelectorSpec(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A worker selector on agent labels (ACS). ``required: false`` only scores."""
 
     key: NonEmptyStr
@@ -157,7 +157,7 @@ class SelectorSpec(_Base, kw_only=True):
     expires_after_seconds: PositiveSeconds | None = None
 
 
-class RequirementRule(_Base, kw_only=True):
+class RequirementRule(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Attaches skills / selectors to items (C6). No ``when``: attached to every item."""
 
     name: str = ""
@@ -167,7 +167,7 @@ class RequirementRule(_Base, kw_only=True):
     expires_after_seconds: PositiveSeconds | None = None
 
 
-class Workstream(_Base, kw_only=True):
+class Workstream(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """How one kind of work is distributed (C2)."""
 
     id: NonEmptyStr
@@ -195,14 +195,14 @@ class Workstream(_Base, kw_only=True):
 # -- queues ------------------------------------------------------------------------
 
 
-class OrderBy(_Base, kw_only=True):
+class OrderBy(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One item order-by term of a prioritization rule (P2/P3)."""
 
     field: NonEmptyStr
     direction: Direction = "asc"
 
 
-class PrioritizationRule(_Base, kw_only=True):
+class PrioritizationRule(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A priority bucket: items matching ``when``, sorted by ``order_by`` (empty = FIFO)."""
 
     name: str = ""
@@ -210,7 +210,7 @@ class PrioritizationRule(_Base, kw_only=True):
     order_by: tuple[OrderBy, ...] = ()
 
 
-class AgentOrderBy(_Base, kw_only=True):
+class AgentOrderBy(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One agent order-by term of an assignment rule (M5)."""
 
     by: AgentOrder
@@ -218,7 +218,7 @@ class AgentOrderBy(_Base, kw_only=True):
     direction: Direction | None = None
 
 
-class AssignmentRule(_Base, kw_only=True):
+class AssignmentRule(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Conditions on agents plus an order-by; no ``when`` matches every agent."""
 
     name: str = ""
@@ -226,13 +226,13 @@ class AssignmentRule(_Base, kw_only=True):
     order_by: tuple[AgentOrderBy, ...] = ()
 
 
-class BestWorkerParams(_Base, kw_only=True):
+class BestWorkerParams(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Default ACS scoring inputs: which item attributes count as job labels."""
 
     label_fields: tuple[NonEmptyStr, ...] = ()
 
 
-class Assignment(_Base, kw_only=True):
+class Assignment(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Assignment method of a queue (M4) and, for ``custom``, its ruleset (M5)."""
 
     method: AssignmentMethod = "highest_capacity"
@@ -240,7 +240,7 @@ class Assignment(_Base, kw_only=True):
     rules: tuple[AssignmentRule, ...] = ()
 
 
-class Queue(_Base, kw_only=True):
+class Queue(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Members, prioritized backlog and assignment method; ``group`` lower first (P5)."""
 
     id: NonEmptyStr
@@ -264,14 +264,14 @@ class Queue(_Base, kw_only=True):
 # -- tenants -------------------------------------------------------------------------
 
 
-class CapacityProfile(_Base, kw_only=True):
+class CapacityProfile(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A named capacity profile, e.g. ``chat`` with 3 items (M2)."""
 
     name: NonEmptyStr
     max_items: Annotated[int, Meta(ge=1)] = 1
 
 
-class Tenant(_Base, kw_only=True):
+class Tenant(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One organisation's routing configuration; nothing crosses tenants (B5)."""
 
     id: NonEmptyStr
@@ -282,7 +282,7 @@ class Tenant(_Base, kw_only=True):
     queues: tuple[Queue, ...] = ()
 
 
-class RoutingConfig(_Base, kw_only=True):
+class RoutingConfig(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Top level of a routing config file."""
 
     version: Annotated[int, Meta(ge=1)]
