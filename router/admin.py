@@ -15,7 +15,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from router.settings import Settings
-from router.topics import TOPICS, retention_ms, topic_name
+from router.topics import retention_ms, topics
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,12 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> list[TopicResu
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     wanted = [
         NewTopic(
-            topic_name(settings, spec.suffix),
+            contract.name,
             num_partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication,
-            config={"retention.ms": str(retention_ms(settings, spec))},
+            config={"retention.ms": str(retention_ms(settings, contract))},
         )
-        for spec in TOPICS
+        for contract in topics(settings)
     ]
     futures = admin.create_topics(wanted, operation_timeout=timeout_s, request_timeout=timeout_s)
     results: list[TopicResult] = []

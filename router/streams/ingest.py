@@ -1,22 +1,32 @@
-"""Work-item intake: decode, record, or dead-letter with the reason.
+"""Intake of one input topic: decode, hand to the handler, or dead-letter with the reason.
 
-This is the first path through the stack (broker -> Faust agent -> Redis); routing
-decisions are layered on top of it by the core and the store.
+The consumer never stops on bad input (DESIGN invariant 3): a record that does not
+decode, or whose handling fails for a reason that retrying cannot fix, goes to the
+dead-letter topic byte for byte with the reason, and the stream moves on. A dependency
+that is down (Redis) is different: the record is retried until it succeeds, because
+dead-lettering valid events during an outage would lose them in effect.
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import orjson
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from router.state import keys
-from router.streams.redis_client import RedisHandle
+from router.contract.codec import DecodeError, decode
+from router.contract.deadletter import dead_letter_bytes
+from router.contract.envelope import Event
+from router.observability import metrics
 
 log = logging.getLogger(__name__)
+
+TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, asyncio.TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class InboundMessage:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]]
+    timestamp_ms: int | None = None
 
 
 class Sink(Protocol):
@@ -34,56 +45,66 @@ class Sink(Protocol):
                    headers: list[tuple[str, bytes]] | None) -> Any: ...
 
 
-class BadEvent(ValueError):
-    pass
+Handler = Callable[[Event[Any], InboundMessage], Awaitable[None]]
 
 
-def _decode(raw: bytes | None) -> dict[str, Any]:
-    if raw is None:
-        raise BadEvent("value: empty message")
-    try:
-        event = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadEvent(f"value: not JSON ({exc})") from None
-    if not isinstance(event, dict):
-        raise BadEvent("value: not a JSON object")
-    for name in ("id", "type", "tenant", "subject"):
-        if not isinstance(event.get(name), str) or not event[name]:
-            raise BadEvent(f"{name}: missing or not a non-empty string")
-    return event
-
-
-class WorkItemIngest:
-    def __init__(self, redis: RedisHandle, dead_letter: Sink) -> None:
-        self._redis = redis
+class Ingest:
+    def __init__(
+        self,
+        *,
+        suffix: str,
+        event_types: frozenset[str],
+        handlers: Mapping[str, Handler],
+        dead_letter: Sink,
+        known_tenants: frozenset[str],
+        max_bytes: int,
+        retry_backoff_s: float = 0.5,
+    ) -> None:
+        missing = event_types - handlers.keys()
+        if missing:
+            raise ValueError(f"{suffix}: no handler for {sorted(missing)}")
+        self._suffix = suffix
+        self._types = event_types
+        self._handlers = handlers
         self._dead_letter = dead_letter
+        self._known_tenants = known_tenants
+        self._max_bytes = max_bytes
+        self._backoff = retry_backoff_s
 
     async def handle(self, message: InboundMessage) -> None:
         try:
-            event = _decode(message.value)
-        except BadEvent as exc:
-            await self._reject(message, str(exc))
+            event = decode(message.value or b"", known_tenants=self._known_tenants,
+                           max_bytes=self._max_bytes, types=self._types, key=message.key)
+        except DecodeError as exc:
+            await self._reject(message, exc, "decode")
             return
-        item_key = keys.work_item(event["tenant"], event["subject"])
-        await self._redis.client.hset(
-            item_key,
-            mapping={
-                "last_event_id": event["id"],
-                "last_event_type": event["type"],
-                "source_offset": f"{message.topic}/{message.partition}/{message.offset}",
-            },
-        )
+        started = time.perf_counter()
+        while True:
+            try:
+                await self._handlers[event.type](event, message)
+                break
+            except TRANSIENT as exc:
+                metrics.TRANSIENT_FAILURES.labels(self._suffix).inc()
+                log.warning("%s/%s/%s: %s; retrying in %.1fs", message.topic,
+                            message.partition, message.offset, exc, self._backoff)
+                await asyncio.sleep(self._backoff)
+            except Exception as exc:
+                log.exception("%s/%s/%s: handling failed", message.topic,
+                              message.partition, message.offset)
+                await self._reject(message, f"processing failed: {exc!r}", "processing")
+                return
+        metrics.EVENT_HANDLING_SECONDS.labels(self._suffix).observe(time.perf_counter() - started)
+        metrics.EVENTS_CONSUMED.labels(self._suffix, event.type, "processed").inc()
 
-    async def _reject(self, message: InboundMessage, reason: str) -> None:
+    async def _reject(self, message: InboundMessage, error: DecodeError | str,
+                      reason_class: str) -> None:
         log.warning("dead-lettering %s/%s/%s: %s", message.topic, message.partition,
-                    message.offset, reason)
-        record = {
-            "reason": reason,
-            "source": {"topic": message.topic, "partition": message.partition,
-                       "offset": message.offset},
-            "key_b64": base64.b64encode(message.key).decode() if message.key else None,
-            "value_b64": base64.b64encode(message.value).decode() if message.value else None,
-            "headers": [[k, base64.b64encode(v).decode()] for k, v in message.headers],
-        }
-        await self._dead_letter.send(key=message.key, value=orjson.dumps(record),
-                                     headers=message.headers)
+                    message.offset, error)
+        value = dead_letter_bytes(
+            message.value, message.key, message.headers, message.topic, message.partition,
+            message.offset, error, timestamp_ms=message.timestamp_ms,
+            known_tenants=self._known_tenants,
+        )
+        await self._dead_letter.send(key=message.key, value=value, headers=message.headers)
+        metrics.DEAD_LETTERS.labels(self._suffix, reason_class).inc()
+        metrics.EVENTS_CONSUMED.labels(self._suffix, "unknown", "dead_lettered").inc()

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 import redis
+import yaml
 
 from router.admin import create_topics
+from router.config.load import sample_config_text
 from router.settings import Settings
 from tests.integration.stack import ROOT, Stack, stack_from_env, start, stop
 
@@ -36,7 +38,22 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture()
-def settings(stack: Stack) -> Settings:
+def tenant() -> str:
+    return f"tenant-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture()
+def routing_config(tenant: str, tmp_path: Path) -> Path:
+    """The bundled sample configuration, for this test's own tenant."""
+    data = yaml.safe_load(sample_config_text())
+    data["tenants"][0]["id"] = tenant
+    path = tmp_path / "routing.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture()
+def settings(stack: Stack, routing_config: Path) -> Settings:
     run = uuid.uuid4().hex[:10]
     the_settings = Settings(
         kafka_bootstrap=stack.kafka_bootstrap,
@@ -44,14 +61,10 @@ def settings(stack: Stack) -> Settings:
         topic_prefix=f"t{run}.",
         topic_partitions=4,
         app_id=f"router-test-{run}",
+        config_path=routing_config,
     )
     create_topics(the_settings)
     return the_settings
-
-
-@pytest.fixture()
-def tenant() -> str:
-    return f"tenant-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture()

@@ -94,7 +94,7 @@ def test_a_malformed_event_goes_to_the_dead_letter_topic_and_the_worker_keeps_go
                 message = candidate
         assert message is not None, "nothing on the dead-letter topic"
         record = orjson.loads(message.value())
-        assert "not JSON" in record["reason"]
-        assert record["source"]["topic"] == topic
+        assert "not valid JSON" in record["data"]["reason"]
+        assert record["data"]["topic"] == topic
     finally:
         consumer.close()
