@@ -16,6 +16,8 @@ from router.contract.envelope import SCHEMA_VERSION, Event
 from router.contract.registry import EVENT_TYPES
 
 DEFAULT_MAX_BYTES = 65536
+UNEXPECTED = "unexpected decoding failure: "
+"""Prefix of the reason when msgspec fails in a way the codec does not map (a bug)."""
 
 _ANY_EVENT: Any = Union[tuple(EVENT_TYPES.values())]  # noqa: UP007 (runtime union)
 _DECODER: msgspec.json.Decoder[Event[Any]] = msgspec.json.Decoder(_ANY_EVENT)
@@ -80,7 +82,7 @@ def _from_validation(message: str) -> DecodeError:
 
 
 def decode(
-    raw: bytes,
+    raw: bytes | None,
     *,
     known_tenants: frozenset[str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -94,6 +96,8 @@ def decode(
     types: if given, the event types accepted here (e.g. one input topic's types).
     key: if given, the Kafka record key, which must equal `tenant/subject`.
     """
+    if raw is None:
+        raise DecodeError("no record value (tombstone)")
     size = len(raw)
     if size > max_bytes:
         raise DecodeError(f"payload of {size} bytes exceeds the limit of {max_bytes} bytes")
@@ -105,8 +109,12 @@ def decode(
         raise _from_validation(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise DecodeError(f"not valid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise DecodeError("not valid JSON: invalid UTF-8") from None
     except RecursionError:
         raise DecodeError("not valid JSON: nested too deeply") from None
+    except Exception as exc:  # the consumer must never stop on bad input (Invariant 3)
+        raise DecodeError(f"{UNEXPECTED}{type(exc).__name__}: {_clip(str(exc))}") from exc
     if known_tenants is not None and event.tenant not in known_tenants:
         raise DecodeError(f"unknown tenant {event.tenant!r}", "tenant")
     if types is not None and event.type not in types:

@@ -297,6 +297,11 @@ def test_payload_over_the_size_limit_is_rejected_before_parsing() -> None:
     assert decode(ok, max_bytes=len(ok)).type == WI
 
 
+def test_tombstone() -> None:
+    with pytest.raises(DecodeError, match="tombstone"):
+        decode(None)
+
+
 def test_unknown_tenant() -> None:
     raw = dumps(example_builtins(WI))
     assert decode(raw, known_tenants=frozenset({"contoso", "fabrikam"})).tenant == "contoso"
