@@ -15,7 +15,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from router.settings import Settings
-from router.topics import retention_ms, topics
+from router.topics import topic_config, topics
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> list[TopicResu
             contract.name,
             num_partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication,
-            config={"retention.ms": str(retention_ms(settings, contract))},
+            config=topic_config(settings, contract),
         )
         for contract in topics(settings)
     ]

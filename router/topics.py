@@ -27,6 +27,19 @@ def topic_name(settings: Settings, suffix: str) -> str:
     raise KeyError(f"unknown topic {suffix!r}")
 
 
+DEAD_LETTER_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+"""A dead letter carries its record base64-encoded (about 4/3 of its size) plus the
+reason, so the dead-letter topic must take messages well above the 1 MiB inputs may have;
+otherwise the largest bad records could not be kept."""
+
+
+def topic_config(settings: Settings, contract: TopicContract) -> dict[str, str]:
+    config = {"retention.ms": str(retention_ms(settings, contract))}
+    if contract.suffix == DEAD_LETTER:
+        config["max.message.bytes"] = str(DEAD_LETTER_MAX_MESSAGE_BYTES)
+    return config
+
+
 def retention_ms(settings: Settings, contract: TopicContract) -> int:
     """Dead letters wait longer than traffic: someone has to look at them."""
     if contract.suffix == DEAD_LETTER:

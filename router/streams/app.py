@@ -21,7 +21,14 @@ from router.settings import Settings
 from router.streams.handlers import intake_handlers
 from router.streams.ingest import InboundMessage, Ingest
 from router.streams.redis_client import RedisHandle
-from router.topics import AGENTS, DEAD_LETTER, OFFER_RESPONSES, WORK_ITEMS, topic_name
+from router.topics import (
+    AGENTS,
+    DEAD_LETTER,
+    DEAD_LETTER_MAX_MESSAGE_BYTES,
+    OFFER_RESPONSES,
+    WORK_ITEMS,
+    topic_name,
+)
 
 INPUT_TOPICS = (WORK_ITEMS, AGENTS, OFFER_RESPONSES)
 
@@ -58,6 +65,7 @@ def build_app(settings: Settings) -> faust.App:
         topic_partitions=settings.topic_partitions,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_max_request_size=DEAD_LETTER_MAX_MESSAGE_BYTES,
     )
     redis = RedisHandle(settings.redis_url)
     dead_letter = _raw_topic(app, topic_name(settings, DEAD_LETTER))

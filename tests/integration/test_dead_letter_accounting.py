@@ -51,6 +51,8 @@ def _malformed(tenant: str, suffix: str, kind: str, rng: random.Random) -> tuple
         key = f"nobody-we-know/{doc['subject']}".encode()
     elif kind == "too_large":
         doc["source"] = "x" * 70_000
+    elif kind == "near_kafka_limit":
+        doc["source"] = "x" * 900_000
     elif kind == "bad_time":
         doc["time"] = "yesterday"
     elif kind == "key_mismatch":
@@ -62,7 +64,8 @@ def _malformed(tenant: str, suffix: str, kind: str, rng: random.Random) -> tuple
 
 
 MALFORMED_KINDS = ("not_json", "not_an_object", "missing_field", "wrong_type", "unknown_type",
-                   "unknown_tenant", "too_large", "bad_time", "key_mismatch", "wrong_topic")
+                   "unknown_tenant", "too_large", "near_kafka_limit", "bad_time", "key_mismatch",
+                  "wrong_topic")
 
 
 def _processed_count(worker: WorkerProcess) -> float:
