@@ -78,16 +78,22 @@ def selector_matches(agent: AgentState, selector: Selector) -> bool:
 
 
 def filter_reason(agent: AgentState, ctx: ItemContext) -> str | None:
-    """``None`` when eligible, else the code of the first failing check."""
-    if not is_member(agent, ctx):
+    """``None`` when eligible, else the code of the first failing check.
+
+    Runs once per agent per decision, so the common checks are inlined.
+    """
+    if ctx.queue.id not in agent.queues and (ctx.members is None or agent.id not in ctx.members):
         return NOT_MEMBER
-    if not presence_allowed(agent, ctx):
+    if agent.presence not in ctx.allowed_presences and not presence_allowed(agent, ctx):
         return f"{PRESENCE}:{agent.presence}"
-    if ctx.item.declines.get(agent.id, 0) >= ctx.policy.decline_limit:
+    declines = ctx.item.declines
+    if declines and declines.get(agent.id, 0) >= ctx.policy.decline_limit:
         return DECLINED
-    problem = capacity_problem(agent, ctx.workstream.capacity, ctx.policy)
-    if problem is not None:
-        return problem
+    cost = ctx.workstream.capacity
+    if cost.units > agent.total_units - agent.used_units or cost.profiles:
+        problem = capacity_problem(agent, cost, ctx.policy)
+        if problem is not None:
+            return problem
     if ctx.exact_skills:
         skills = agent.skills
         for need in ctx.skills:

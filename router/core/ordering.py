@@ -25,10 +25,10 @@ from msgspec import UnsetType
 from router.config.model import AgentOrderBy, AssignmentRule
 from router.core import skills as skillmatch
 from router.core.capacity import capacity_problem, profile_free
-from router.core.conditions import MISSING, evaluate
+from router.core.conditions import MISSING, Resolver, bind, evaluate, lookup
 from router.core.eligibility import ItemContext, selector_matches
 from router.core.resolve import agent_value, item_resolver
-from router.core.scoring import job_labels, match_score
+from router.core.scoring import job_labels, make_scorer
 from router.core.types import AgentState
 
 INF = float("inf")
@@ -78,34 +78,53 @@ def profile_room(agent: AgentState, ctx: ItemContext) -> int:
     return min(profile_free(agent, p, ctx.policy) for p in profiles)
 
 
-def agent_extras(agent: AgentState, ctx: ItemContext) -> Any:
-    """Item-dependent agent fields for assignment-rule conditions."""
+class AgentFields:
+    """Resolver over one agent's fields; item-dependent ones computed for ``ctx``.
 
-    def extra(name: str) -> Any:
+    A small class rather than closures: one is built per agent per decision.
+    """
+
+    __slots__ = ("agent", "ctx")
+
+    def __init__(self, agent: AgentState, ctx: ItemContext) -> None:
+        self.agent = agent
+        self.ctx = ctx
+
+    def __call__(self, name: str) -> Any:
+        agent = self.agent
+        if name.startswith("attributes."):
+            key = name[11:]
+            if "." in key:
+                return lookup(agent.attributes, key)
+            return agent.attributes.get(key, MISSING)
+        if name == "presence":
+            return self.ctx.policy.base_presence(agent.presence)
         if name == "has_capacity":
-            return capacity_problem(agent, ctx.workstream.capacity, ctx.policy) is None
+            return capacity_problem(agent, self.ctx.workstream.capacity, self.ctx.policy) is None
         if name == "requirements_met":
+            ctx = self.ctx
             return skillmatch.meets_all(agent, ctx.skills) and all(
                 selector_matches(agent, s) for s in ctx.required_selectors
             )
         if name.startswith("profile_available."):
-            return profile_free(agent, name[len("profile_available.") :], ctx.policy)
-        return MISSING
+            return profile_free(agent, name[len("profile_available.") :], self.ctx.policy)
+        return agent_value(agent, name, _no_extras, agent.presence)
 
-    return extra
+
+def _no_extras(name: str) -> Any:
+    return MISSING
+
+
+def agent_resolver(agent: AgentState, ctx: ItemContext) -> Resolver:
+    """Resolver over one agent's fields for the item of ``ctx``."""
+    return AgentFields(agent, ctx)
 
 
 def rule_matches(rule: AssignmentRule, agent: AgentState, ctx: ItemContext) -> bool:
     """Does assignment rule ``rule`` accept ``agent`` for this item (M5)?"""
     if isinstance(rule.when, UnsetType):
         return True
-    extras = agent_extras(agent, ctx)
-    base = ctx.policy.base_presence(agent.presence)
-    return evaluate(
-        rule.when,
-        lambda name: agent_value(agent, name, extras, base),
-        item_resolver(ctx.item, ctx.now),
-    )
+    return evaluate(rule.when, agent_resolver(agent, ctx), item_resolver(ctx.item, ctx.now))
 
 
 def select_rule(
@@ -115,8 +134,17 @@ def select_rule(
 
     Rules relax step by step (M5): if no rule matches anyone, ``(None, [])``.
     """
+    if not eligible:
+        return None, []
+    resolvers: list[Resolver] | None = None
+    item = item_resolver(ctx.item, ctx.now)
     for index, rule in enumerate(ctx.queue.assignment.rules):
-        matched = [a for a in eligible if rule_matches(rule, a, ctx)]
+        if isinstance(rule.when, UnsetType):
+            return index, list(eligible)
+        if resolvers is None:
+            resolvers = [agent_resolver(a, ctx) for a in eligible]
+        predicate = bind(rule.when, item)
+        matched = [a for a, r in zip(eligible, resolvers, strict=True) if predicate(r)]
         if matched:
             return index, matched
     return None, []
@@ -139,10 +167,7 @@ def _order_term(order: AgentOrderBy, agent: AgentState, ctx: ItemContext) -> tup
         release = agent.last_capacity_release_at
         return value_term(-INF if release is None else release, order.direction or "asc")
     # attribute
-    field = order.field or ""
-    extras = agent_extras(agent, ctx)
-    base = ctx.policy.base_presence(agent.presence)
-    return value_term(agent_value(agent, field, extras, base), order.direction or "asc")
+    return value_term(AgentFields(agent, ctx)(order.field or ""), order.direction or "asc")
 
 
 class Ranker:
@@ -162,20 +187,30 @@ class Ranker:
             if self.method == "best_worker"
             else {}
         )
+        self.scorer = make_scorer(ctx.selectors, self.labels)
 
     def score(self, agent: AgentState) -> float | None:
         """Best-worker match score (``None`` for other methods)."""
         if self.method != "best_worker":
             return None
-        return match_score(agent, self.ctx.selectors, self.labels)
+        return self.scorer(agent)
 
     def key(self, agent: AgentState) -> Key:
         """Lower is better. See the module docstring for the frame."""
         ctx = self.ctx
+        qid = ctx.queue.id
         head: tuple[Any, ...] = (ctx.item.declines.get(agent.id, 0),)
         if self.closest:
             head += skillmatch.fit(agent, ctx.skills)
-        return head + self.method_terms(agent) + rr_key(agent, ctx.queue.id)
+        return (
+            head
+            + self.method_terms(agent)
+            + (
+                agent.last_assigned_at.get(qid, -INF),
+                agent.joined_at.get(qid, INF),
+                agent.id,
+            )
+        )
 
     def method_terms(self, agent: AgentState) -> tuple[Any, ...]:
         """The assignment method's own ordering terms."""
@@ -192,7 +227,7 @@ class Ranker:
             return (agent.load_ratio, INF if since is None else since)
         if method == "best_worker":
             since = agent.available_since
-            score = match_score(agent, self.ctx.selectors, self.labels)
+            score = self.scorer(agent)
             return (-score, INF if since is None else since)
         # custom
         if self.rule is None:

@@ -269,3 +269,33 @@ def test_queue_cycle_never_overcommits(
         assert a.used_units + units <= a.total_units or units == 0
         assert a.profile_used.get("chat", 0) + chats[aid] <= 3 or chats[aid] == 0
     assert len(decisions) == len(unique)
+
+
+@settings(max_examples=200, deadline=None)
+@given(agents_st(), item_st())
+def test_fast_scorer_and_bound_conditions_agree_with_the_reference(
+    agents: list[AgentState], item: WorkItem
+) -> None:
+    from router.config.model import BestWorkerParams, Condition
+    from router.core.conditions import bind, evaluate
+    from router.core.ordering import AgentFields
+    from router.core.resolve import item_resolver
+    from router.core.scoring import job_labels, make_scorer, match_score
+
+    labels = job_labels(item, BestWorkerParams())
+    for selectors in (item.selectors, ()):
+        fast = make_scorer(selectors, labels)
+        for a in agents:
+            assert fast(a) == match_score(a, selectors, labels)
+    queue = msgspec.convert({"id": "q"}, Queue)
+    ws = msgspec.convert({"id": "ws", "channel": "voice"}, Workstream)
+    ctx = make_context(item, queue, ws, Policy(), NOW)
+    resolve = item_resolver(item, NOW)
+    for rule in RULE_POOL:
+        if "when" not in rule:
+            continue
+        cond = msgspec.convert(rule["when"], Condition)
+        predicate = bind(cond, resolve)
+        for a in agents:
+            fields = AgentFields(a, ctx)
+            assert predicate(fields) == evaluate(cond, fields, resolve)
