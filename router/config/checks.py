@@ -117,8 +117,18 @@ def _check_workstream(
         issues.append(
             ConfigIssue(f"{at}.fallback_queue", _unknown(ws.fallback_queue, "queue", queues))
         )
+    catch_all: int | None = None
     for ri, route in enumerate(ws.routes):
         rat = f"{at}.routes[{ri}]"
+        if catch_all is not None:
+            issues.append(
+                ConfigIssue(
+                    rat,
+                    f"never reached: routes[{catch_all}] has no 'when' and matches every item",
+                )
+            )
+        elif isinstance(route.when, UnsetType):
+            catch_all = ri
         if not isinstance(route.when, UnsetType):
             _check_condition(issues, f"{rat}.when", route.when, is_item_field, "item")
         if (route.queue is None) == (not route.split):
@@ -167,6 +177,13 @@ def _check_queue(issues: list[ConfigIssue], at: str, queue: Queue) -> None:
                     ConfigIssue(f"{rat}.order_by[{oi}].field", _field_reason(order.field, "item"))
                 )
     assignment = queue.assignment
+    for li, label in enumerate(assignment.best_worker.label_fields):
+        if not is_item_field(label):
+            issues.append(
+                ConfigIssue(
+                    f"{at}.assignment.best_worker.label_fields[{li}]", _field_reason(label, "item")
+                )
+            )
     if assignment.method == "custom" and not assignment.rules:
         issues.append(
             ConfigIssue(f"{at}.assignment.rules", "method 'custom' needs at least one rule")
@@ -186,6 +203,20 @@ def _check_queue(issues: list[ConfigIssue], at: str, queue: Queue) -> None:
             if agent_order.by == "attribute" and agent_order.field is None:
                 issues.append(
                     ConfigIssue(f"{rat}.order_by[{oi}].field", "required when by is 'attribute'")
+                )
+            elif agent_order.by == "attribute" and not is_agent_field(agent_order.field or ""):
+                issues.append(
+                    ConfigIssue(
+                        f"{rat}.order_by[{oi}].field",
+                        _field_reason(agent_order.field or "", "agent"),
+                    )
+                )
+            elif agent_order.by != "attribute" and agent_order.field is not None:
+                issues.append(
+                    ConfigIssue(
+                        f"{rat}.order_by[{oi}].field",
+                        f"only used when by is 'attribute' (by is {agent_order.by!r})",
+                    )
                 )
 
 

@@ -216,7 +216,10 @@ class Ranker:
         """The assignment method's own ordering terms."""
         method = self.method
         if method == "highest_capacity":
-            return (-agent.available_units,)
+            # Units when the item costs units; else the tightest profile's free room.
+            if self.ctx.workstream.capacity.units > 0:
+                return (-agent.available_units,)
+            return (-profile_room(agent, self.ctx),)
         if method == "round_robin":
             return ()
         if method == "least_active":

@@ -317,3 +317,80 @@ def test_format_issue() -> None:
     assert format_issue(ConfigIssue("tenants[0].id", "required field is missing")) == (
         "tenants[0].id: required field is missing"
     )
+
+
+EXTRA: list[tuple[str, Mutation, str, str]] = [
+    (
+        "route after a catch-all route",
+        lambda d: tenant(d)["workstreams"][0]["routes"].insert(2, {"queue": "general"}),
+        f"{WS0}.routes[3]",
+        "never reached: routes[2] has no 'when' and matches every item",
+    ),
+    (
+        "best worker label that is not an item field",
+        lambda d: tenant(d)["queues"][0]["assignment"]["best_worker"].__setitem__(
+            "label_fields", ["lang"]
+        ),
+        "tenants[0].queues[0].assignment.best_worker.label_fields[0]",
+        "unknown item field 'lang'; use attributes.<key> or one of: id, channel, "
+        "priority, created_at, last_interaction_at, deadline, age_seconds, "
+        "seconds_to_deadline, queue, workstream",
+    ),
+    (
+        "order by attribute without a field",
+        lambda d: tenant(d)["queues"][3]["assignment"]["rules"][2].__setitem__(
+            "order_by", [{"by": "attribute"}]
+        ),
+        f"{LANG}.assignment.rules[2].order_by[0].field",
+        "required when by is 'attribute'",
+    ),
+    (
+        "rules on a non-custom method",
+        lambda d: tenant(d)["queues"][1]["assignment"].__setitem__("rules", [{"name": "x"}]),
+        "tenants[0].queues[1].assignment.rules",
+        "rules are only used by method 'custom' (method is 'round_robin')",
+    ),
+    (
+        "split and queue on one route",
+        lambda d: tenant(d)["workstreams"][0]["routes"][1].__setitem__("queue", "general"),
+        f"{WS0}.routes[1]",
+        "set exactly one of 'queue' or 'split'",
+    ),
+    (
+        "base status remapped",
+        lambda d: tenant(d)["presence"].__setitem__("away", "offline"),
+        "tenants[0].presence.away",
+        "a base status cannot be remapped; use a new name for custom statuses",
+    ),
+    (
+        "contains_data with a value",
+        lambda d: tenant(d)["workstreams"][0]["requirements"][0]["when"].__setitem__("value", "x"),
+        f"{WS0}.requirements[0].when.value",
+        "operator 'contains_data' takes no value",
+    ),
+    (
+        "skill with both a name and from_item",
+        lambda d: tenant(d)["workstreams"][0]["requirements"][1]["skills"][0].__setitem__(
+            "from_item", "attributes.topic"
+        ),
+        f"{WS0}.requirements[1].skills[0]",
+        "set exactly one of 'skill' or 'from_item'",
+    ),
+    (
+        "proficiency out of range",
+        lambda d: tenant(d)["workstreams"][0]["requirements"][1]["skills"][0].__setitem__(
+            "min_proficiency", 11
+        ),
+        f"{WS0}.requirements[1].skills[0].min_proficiency",
+        "must be <= 10, got integer 11",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "reason"),
+    [pytest.param(m, p, r, id=name) for name, m, p, r in EXTRA],
+)
+def test_more_broken_configs(mutate: Mutation, path: str, reason: str) -> None:
+    issues = issues_after(mutate)
+    assert issues == [ConfigIssue(path, reason)], [format_issue(i) for i in issues]

@@ -252,3 +252,16 @@ def test_custom_rule_conditions_on_presence_capacity_and_requirements() -> None:
     assert ids(ranking) == ["specialist", "generalist"]
     d = decide_for_item(item(skills=need), q, ws, agents, NOW, policy)
     assert isinstance(d, Offer) and d.agent.id == "specialist"
+
+
+def test_highest_capacity_uses_profile_room_when_items_cost_no_units() -> None:
+    ws = workstream(capacity={"units": 0, "profiles": ["chat"]})
+    policy = Policy(profile_defaults={"chat": 3})
+    agents = [
+        agent("one_free", profile_used={"chat": 2}, total_units=50),
+        agent("two_free", profile_used={"chat": 1}, total_units=1),
+        agent("full", profile_used={"chat": 3}),
+    ]
+    ranking = rank_agents(item(), queue("highest_capacity"), ws, agents, NOW, policy)
+    assert ids(ranking) == ["two_free", "one_free"]
+    assert ranking.filtered == {"profile_capacity:chat": 1}
