@@ -3,6 +3,37 @@
 Each key starts with the tenant in braces, a Redis Cluster hash tag, so that all of a
 tenant's keys share one slot and a Lua script may touch any of them on standalone Redis
 and on Redis Cluster alike (DESIGN invariant 5).
+
+Layout (``P`` = ``router:{tenant}:``; the Lua scripts build the dynamic ones from ``P``
+with the same suffixes, see ``router/state/lua/_lib.lua``):
+
+====================================  ======  =========================================
+key                                   type    content
+====================================  ======  =========================================
+``P item:<item>``                     hash    snapshot ``snap`` (msgpack WorkItem), state
+                                              ``st``, version ``v``, queue ``q``, bucket
+                                              member ``m``, offer ``o``, agent ``a``, held
+                                              capacity ``h``/``u``/``pf``
+``P declines:<item>``                 hash    agent -> declines of this item (O2)
+``P agent:<agent>``                   hash    snapshot ``snap`` (msgpack AgentState) plus
+                                              the fields Lua checks: base presence ``bp``,
+                                              indexed ``ix``, units ``tu``/``uu``, queues
+                                              ``qs``, profiles ``pls``, ``pl:<p>`` limits,
+                                              ``pu:<p>`` used, ``la:<queue>`` last
+                                              assignment, ``rel`` last capacity release
+``P agentoffers:<agent>``             zset    pending offer ids (score 0)
+``P queue:<queue>:items``             zset    queued items, score 0, member = priority
+                                              encoding + ``.`` + item id (lexicographic)
+``P queue:<queue>:manual``            zset    items out of auto-assignment (O2), same
+                                              members
+``P queue:<queue>:ready``             zset    agents of the queue that could take work,
+                                              score = free units
+``P offer:<offer>``                   hash    item, agent, queue, cost, deadline, state
+``P offers:due``                      zset    pending offer ids by deadline
+``P wrapup:due``                      zset    completed items by capacity release time
+``P seen``                            zset    processed input event ids by event time
+``P results``                         hash    event id -> outcome recorded the first time
+====================================  ======  =========================================
 """
 
 from __future__ import annotations
@@ -16,9 +47,54 @@ def tenant_tag(tenant: str) -> str:
     return f"{{{tenant}}}"
 
 
+def prefix(tenant: str) -> str:
+    """``router:{tenant}:``, the start of every key of the tenant (passed to Lua)."""
+    return f"{ROOT}:{tenant_tag(tenant)}:"
+
+
 def work_item(tenant: str, item_id: str) -> str:
-    return f"{ROOT}:{tenant_tag(tenant)}:item:{item_id}"
+    return f"{prefix(tenant)}item:{item_id}"
+
+
+def item_declines(tenant: str, item_id: str) -> str:
+    return f"{prefix(tenant)}declines:{item_id}"
+
+
+def agent(tenant: str, agent_id: str) -> str:
+    return f"{prefix(tenant)}agent:{agent_id}"
+
+
+def agent_offers(tenant: str, agent_id: str) -> str:
+    return f"{prefix(tenant)}agentoffers:{agent_id}"
+
+
+def queue_items(tenant: str, queue: str) -> str:
+    return f"{prefix(tenant)}queue:{queue}:items"
+
+
+def queue_manual(tenant: str, queue: str) -> str:
+    return f"{prefix(tenant)}queue:{queue}:manual"
+
+
+def queue_ready(tenant: str, queue: str) -> str:
+    return f"{prefix(tenant)}queue:{queue}:ready"
+
+
+def offer(tenant: str, offer_id: str) -> str:
+    return f"{prefix(tenant)}offer:{offer_id}"
+
+
+def offers_due(tenant: str) -> str:
+    return f"{prefix(tenant)}offers:due"
+
+
+def wrapup_due(tenant: str) -> str:
+    return f"{prefix(tenant)}wrapup:due"
 
 
 def seen_events(tenant: str) -> str:
-    return f"{ROOT}:{tenant_tag(tenant)}:seen"
+    return f"{prefix(tenant)}seen"
+
+
+def results(tenant: str) -> str:
+    return f"{prefix(tenant)}results"

@@ -1,0 +1,109 @@
+"""Snapshot encoding and the live-field overlay, shared by both stores.
+
+Snapshots are msgpack (msgspec): compact, and Lua never needs to look inside them.
+What Lua does change (used capacity, last assignment and release times, declines) lives
+in separate fields and is laid over the snapshot when it is read, so a snapshot is
+never stale in those fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import msgspec
+import orjson
+from msgspec import structs
+
+from router.core.types import AgentState, WorkItem
+from router.state.model import BASE_PRESENCES, Outcome
+
+_enc = msgspec.msgpack.Encoder()
+_item_dec = msgspec.msgpack.Decoder(WorkItem)
+_agent_dec = msgspec.msgpack.Decoder(AgentState)
+_outcome_dec = msgspec.json.Decoder(Outcome)
+
+SEP = "\x1f"
+
+
+def encode_item(item: WorkItem) -> bytes:
+    # declines are the store's (declines hash), not the snapshot's
+    return _enc.encode(structs.replace(item, declines={}) if item.declines else item)
+
+
+def decode_item(raw: bytes) -> WorkItem:
+    return _item_dec.decode(raw)
+
+
+def encode_agent(agent: AgentState) -> bytes:
+    return _enc.encode(agent)
+
+
+def decode_agent(raw: bytes) -> AgentState:
+    return _agent_dec.decode(raw)
+
+
+def decode_outcome(raw: bytes | str, duplicate: bool) -> Outcome:
+    outcome = _outcome_dec.decode(raw)
+    return structs.replace(outcome, duplicate=True) if duplicate else outcome
+
+
+def outcome_from(fields: Mapping[str, object]) -> Outcome:
+    """The in-memory store's outcome, through the same JSON round trip as Lua's."""
+    return _outcome_dec.decode(orjson.dumps(dict(fields)))
+
+
+def outputs_arg(outputs: Sequence[str]) -> str:
+    return orjson.dumps(list(outputs)).decode()
+
+
+def num(value: float) -> str:
+    """A number as passed to Lua: shortest text that reads back as the same double."""
+    return repr(float(value))
+
+
+def base_presence_of(agent: AgentState, given: str | None) -> str:
+    if given is not None:
+        return given
+    return agent.presence if agent.presence in BASE_PRESENCES else "offline"
+
+
+def with_declines(item: WorkItem, declines: Mapping[str, int]) -> WorkItem:
+    return structs.replace(item, declines=dict(declines))
+
+
+def overlay_agent(
+    agent: AgentState,
+    used_units: int,
+    profile_used: Mapping[str, int],
+    last_assigned: Mapping[str, float],
+    last_release: float | None,
+) -> AgentState:
+    """The snapshot with the store's live fields (zero profile counts dropped)."""
+    return structs.replace(
+        agent,
+        used_units=used_units,
+        profile_used={p: n for p, n in sorted(profile_used.items()) if n},
+        last_assigned_at={**agent.last_assigned_at, **last_assigned},
+        last_capacity_release_at=(
+            last_release if last_release is not None else agent.last_capacity_release_at
+        ),
+    )
+
+
+def agent_from_hash(fields: Mapping[bytes, bytes]) -> AgentState:
+    """An agent from its Redis hash (snapshot + live fields)."""
+    used: dict[str, int] = {}
+    last: dict[str, float] = {}
+    for key, value in fields.items():
+        if key.startswith(b"pu:"):
+            used[key[3:].decode()] = int(value)
+        elif key.startswith(b"la:"):
+            last[key[3:].decode()] = float(value)
+    release = fields.get(b"rel")
+    return overlay_agent(
+        decode_agent(fields[b"snap"]),
+        int(fields.get(b"uu", b"0")),
+        used,
+        last,
+        float(release) if release is not None else None,
+    )

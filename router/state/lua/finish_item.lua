@@ -1,0 +1,78 @@
+-- finish_item.lua: the end of an item's life: complete, wrap-up release, close, cancel.
+-- KEYS[1] seen, KEYS[2] results, KEYS[3] P..'item:'..item, KEYS[4] P..'wrapup:due',
+-- KEYS[5] P..'declines:'..item
+-- ARGV[9] action: complete | release | close | cancel, ARGV[10] item id,
+-- ARGV[11] wrap-up mode: until_closed | none | seconds, ARGV[12] release time ('' none)
+-- Touches (dynamic): the item's queue zsets, its pending offer, P..'offers:due', the
+-- holding agent and its ready indexes.
+-- Guarantees (SPEC M2 wrap-up, O5): complete (assigned only) keeps capacity until close,
+-- releases it now, or schedules the release; release (completed, due) frees it; close and
+-- cancel take a waiting item out of its queue, revoke a pending offer and release what the
+-- item holds; a finished item's records expire after the TTL (ARGV[8]).
+local dup = seen() if dup then return dup end
+local ik, action, iid = KEYS[3], ARGV[9], ARGV[10]
+local f = redis.call('HMGET', ik, 'st', 'o', 'a')
+local st = f[1]
+if not st then return finish({ok = false, code = 'unknown_item', item_id = iid}, true) end
+local res = {ok = true, code = action, item_id = iid}
+if f[3] and f[3] ~= '' then res.agent_id = f[3] end
+if st == 'closed' or st == 'cancelled' then
+  res.ok = false res.code = 'item_' .. st
+  return finish(res, true)
+end
+if action == 'complete' then
+  if st ~= 'assigned' then
+    res.ok = false res.code = 'not_assigned'
+    return finish(res, true)
+  end
+  redis.call('HSET', ik, 'st', 'completed')
+  if ARGV[11] == 'none' then
+    res.released = release_item(ik)
+  elseif ARGV[11] == 'seconds' then
+    if tonumber(ARGV[12]) <= tonumber(NOW) then
+      res.released = release_item(ik)
+    else
+      redis.call('ZADD', KEYS[4], ARGV[12], iid)
+    end
+  end
+  res.version = redis.call('HINCRBY', ik, 'v', 1)
+  return finish(res, true)
+end
+if action == 'release' then
+  local at = redis.call('ZSCORE', KEYS[4], iid)
+  if st ~= 'completed' or not at then
+    res.ok = false res.code = 'nothing_to_release'
+    return finish(res, true)
+  end
+  if tonumber(at) > tonumber(NOW) then
+    res.ok = false res.code = 'not_due'
+    return finish(res, false)
+  end
+  redis.call('ZREM', KEYS[4], iid)
+  res.released = release_item(ik)
+  res.version = redis.call('HINCRBY', ik, 'v', 1)
+  return finish(res, true)
+end
+-- close / cancel
+if st == 'queued' or st == 'manual' then unqueue(ik, st) end
+local freed = false
+if st == 'offered' and f[2] ~= '' then
+  local ost = redis.call('HGET', k_offer(f[2]), 'st')
+  if ost == 'pending' then
+    freed = redis.call('HGET', ik, 'h') == '1'
+    close_offer(f[2], 'revoked')
+    res.revoked = {f[2]}
+  end
+end
+res.released = release_item(ik) or freed
+redis.call('ZREM', KEYS[4], iid)
+local final = 'closed'
+if action == 'cancel' then final = 'cancelled' end
+redis.call('HSET', ik, 'st', final)
+res.version = redis.call('HINCRBY', ik, 'v', 1)
+local ttl = tonumber(ARGV[8])
+if ttl > 0 then
+  redis.call('EXPIRE', ik, ttl)
+  redis.call('EXPIRE', KEYS[5], ttl)
+end
+return finish(res, true)

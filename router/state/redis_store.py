@@ -1,0 +1,397 @@
+"""The store on Redis (standalone or Cluster): Lua for every mutation and bounded read.
+
+``RedisBackend`` owns the client and the loaded scripts; ``backend.tenant(t)`` gives the
+``Store`` of one tenant (cheap, no I/O). Each call is one EVALSHA whose keys all carry the
+tenant's hash tag, so it runs on one shard, atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from redis.asyncio.cluster import RedisCluster
+
+from router.core.types import AgentState, WorkItem
+from router.state import codec, keys
+from router.state.codec import SEP, num
+from router.state.model import (
+    DEFAULT_CONFIG,
+    DueOffer,
+    ItemRecord,
+    OfferCommit,
+    OfferRecord,
+    Outcome,
+    QueuedItem,
+    StoreConfig,
+)
+from router.state.scripts import Client, Scripts
+from router.state.store import WrapUpMode
+
+
+class RedisBackend:
+    def __init__(self, client: Client, config: StoreConfig = DEFAULT_CONFIG) -> None:
+        self.client = client
+        self.config = config
+        self.scripts = Scripts(client)
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, cluster: bool = False, config: StoreConfig = DEFAULT_CONFIG
+    ) -> RedisBackend:
+        import redis.asyncio as aioredis
+
+        client: Client = RedisCluster.from_url(url) if cluster else aioredis.Redis.from_url(url)
+        return cls(client, config)
+
+    async def load_scripts(self) -> None:
+        await self.scripts.load()
+
+    def tenant(self, tenant: str) -> RedisStore:
+        return RedisStore(self, tenant)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+class RedisStore:
+    def __init__(self, backend: RedisBackend, tenant: str) -> None:
+        self._b = backend
+        self._tenant = tenant
+        self._p = keys.prefix(tenant)
+        c = backend.config
+        self._common = [
+            num(c.seen_retention_seconds),
+            str(c.seen_max),
+            str(c.trim_batch),
+        ]
+
+    @property
+    def tenant(self) -> str:
+        return self._tenant
+
+    async def _mutate(
+        self,
+        script: str,
+        event_id: str,
+        now: float,
+        outputs: Sequence[str],
+        keys_: list[str],
+        args: list[Any],
+    ) -> Outcome:
+        t = self._tenant
+        all_keys = [keys.seen_events(t), keys.results(t), *keys_]
+        all_args = [
+            self._p,
+            event_id,
+            num(now),
+            *self._common,
+            codec.outputs_arg(outputs),
+            str(self._b.config.terminal_ttl_seconds),
+            *args,
+        ]
+        dup, raw = await self._b.scripts.run(script, all_keys, all_args)
+        return codec.decode_outcome(raw, bool(dup))
+
+    # -- mutations ----------------------------------------------------------------------
+
+    async def upsert_item(
+        self,
+        event_id: str,
+        item: WorkItem,
+        *,
+        queue: str | None,
+        bucket: int,
+        order_key: Sequence[float],
+        now: float,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        from router.state.member import encode_member
+
+        member = encode_member(bucket, order_key, item.id)
+        return await self._mutate(
+            "upsert_item",
+            event_id,
+            now,
+            outputs,
+            [keys.work_item(self._tenant, item.id)],
+            [item.id, codec.encode_item(item), queue or "", member],
+        )
+
+    async def upsert_agent(
+        self,
+        event_id: str,
+        agent: AgentState,
+        *,
+        now: float,
+        base_presence: str | None = None,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        t = self._tenant
+        base = codec.base_presence_of(agent, base_presence)
+        profiles = sorted(agent.profile_limits)
+        return await self._mutate(
+            "upsert_agent",
+            event_id,
+            now,
+            outputs,
+            [keys.agent(t, agent.id), keys.agent_offers(t, agent.id)],
+            [
+                agent.id,
+                codec.encode_agent(agent),
+                base,
+                "1" if base in self._b.config.indexed_presences else "0",
+                str(agent.total_units),
+                SEP.join(dict.fromkeys(agent.queues)),
+                SEP.join(profiles),
+                SEP.join(str(agent.profile_limits[p]) for p in profiles),
+                "1" if base == "offline" else "0",
+            ],
+        )
+
+    async def commit_offer(
+        self, event_id: str, offer: OfferCommit, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        t = self._tenant
+        return await self._mutate(
+            "commit_offer",
+            event_id,
+            now,
+            outputs,
+            [
+                keys.work_item(t, offer.item_id),
+                keys.agent(t, offer.agent_id),
+                keys.offer(t, offer.offer_id),
+                keys.offers_due(t),
+                keys.agent_offers(t, offer.agent_id),
+            ],
+            [
+                offer.item_id,
+                offer.agent_id,
+                offer.offer_id,
+                offer.queue,
+                str(offer.item_version),
+                str(offer.units),
+                SEP.join(offer.profiles),
+                SEP.join(str(offer.profile_defaults.get(p, 0)) for p in offer.profiles),
+                SEP.join(offer.allowed_presences),
+                "" if offer.deadline is None else num(offer.deadline),
+            ],
+        )
+
+    async def _resolve(
+        self,
+        action: str,
+        event_id: str,
+        offer_id: str,
+        now: float,
+        outputs: Sequence[str],
+        decline_limit: int = 3,
+        max_distinct: int = 100,
+    ) -> Outcome:
+        return await self._mutate(
+            "resolve_offer",
+            event_id,
+            now,
+            outputs,
+            [keys.offer(self._tenant, offer_id)],
+            [action, offer_id, str(decline_limit), str(max_distinct)],
+        )
+
+    async def accept(
+        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        return await self._resolve("accept", event_id, offer_id, now, outputs)
+
+    async def decline(
+        self,
+        event_id: str,
+        offer_id: str,
+        *,
+        now: float,
+        decline_limit: int = 3,
+        max_distinct_declines: int = 100,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        return await self._resolve(
+            "decline", event_id, offer_id, now, outputs, decline_limit, max_distinct_declines
+        )
+
+    async def expire(
+        self,
+        event_id: str,
+        offer_id: str,
+        *,
+        now: float,
+        decline_limit: int = 3,
+        max_distinct_declines: int = 100,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        return await self._resolve(
+            "expire", event_id, offer_id, now, outputs, decline_limit, max_distinct_declines
+        )
+
+    async def revoke(
+        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        return await self._resolve("revoke", event_id, offer_id, now, outputs)
+
+    async def _finish(
+        self,
+        action: str,
+        event_id: str,
+        item_id: str,
+        now: float,
+        outputs: Sequence[str],
+        wrap_up: str = "until_closed",
+        release_at: float | None = None,
+    ) -> Outcome:
+        t = self._tenant
+        return await self._mutate(
+            "finish_item",
+            event_id,
+            now,
+            outputs,
+            [keys.work_item(t, item_id), keys.wrapup_due(t), keys.item_declines(t, item_id)],
+            [action, item_id, wrap_up, "" if release_at is None else num(release_at)],
+        )
+
+    async def complete(
+        self,
+        event_id: str,
+        item_id: str,
+        *,
+        now: float,
+        wrap_up: WrapUpMode = "until_closed",
+        release_at: float | None = None,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        if wrap_up == "seconds" and release_at is None:
+            raise ValueError("wrap_up='seconds' needs release_at")
+        return await self._finish("complete", event_id, item_id, now, outputs, wrap_up, release_at)
+
+    async def release_wrap_up(
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        return await self._finish("release", event_id, item_id, now, outputs)
+
+    async def close(
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        return await self._finish("close", event_id, item_id, now, outputs)
+
+    async def cancel(
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        return await self._finish("cancel", event_id, item_id, now, outputs)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    async def top_items(self, queue: str, limit: int) -> list[QueuedItem]:
+        if limit <= 0:
+            return []
+        rows = await self._b.scripts.run(
+            "read_queue", [keys.queue_items(self._tenant, queue)], [self._p, str(limit)]
+        )
+        out = []
+        for member, snap, version, declines in rows:
+            counts = {
+                declines[i].decode(): int(declines[i + 1]) for i in range(0, len(declines), 2)
+            }
+            out.append(
+                QueuedItem(
+                    item=codec.with_declines(codec.decode_item(snap), counts),
+                    version=int(version),
+                    member=member.decode(),
+                )
+            )
+        return out
+
+    async def candidate_agents(self, queue: str, limit: int) -> list[AgentState]:
+        if limit <= 0:
+            return []
+        rows = await self._b.scripts.run(
+            "read_agents", [keys.queue_ready(self._tenant, queue)], [self._p, str(limit)]
+        )
+        return [
+            codec.agent_from_hash({row[i]: row[i + 1] for i in range(0, len(row), 2)})
+            for row in rows
+        ]
+
+    async def _due(self, key: str, now: float, limit: int, kind: str) -> list[Any]:
+        if limit <= 0:
+            return []
+        rows: list[Any] = await self._b.scripts.run(
+            "read_due", [key], [self._p, num(now), str(limit), kind]
+        )
+        return rows
+
+    async def due_offers(self, now: float, limit: int) -> list[DueOffer]:
+        rows = await self._due(keys.offers_due(self._tenant), now, limit, "offers")
+        return [
+            DueOffer(
+                offer_id=o.decode(), deadline=float(d), item_id=i.decode(), agent_id=a.decode()
+            )
+            for o, d, i, a in rows
+        ]
+
+    async def due_wrap_ups(self, now: float, limit: int) -> list[str]:
+        rows = await self._due(keys.wrapup_due(self._tenant), now, limit, "wrapups")
+        return [row[0].decode() for row in rows]
+
+    async def queue_depth(self, queue: str) -> int:
+        depth: int = await self._b.client.zcard(keys.queue_items(self._tenant, queue))
+        return depth
+
+    async def _hgetall(self, key: str) -> dict[bytes, bytes]:
+        fields = await self._b.client.hgetall(key)
+        return cast(dict[bytes, bytes], fields)
+
+    async def get_item(self, item_id: str) -> ItemRecord | None:
+        t = self._tenant
+        f = await self._hgetall(keys.work_item(t, item_id))
+        if not f or b"snap" not in f:
+            return None
+        raw = await self._hgetall(keys.item_declines(t, item_id))
+        declines = {k.decode(): int(v) for k, v in raw.items()}
+
+        def text(name: bytes) -> str | None:
+            value = f.get(name)
+            return value.decode() if value else None
+
+        return ItemRecord(
+            item=codec.with_declines(codec.decode_item(f[b"snap"]), declines),
+            state=f[b"st"].decode(),
+            version=int(f[b"v"]),
+            queue=text(b"q"),
+            member=text(b"m"),
+            offer_id=text(b"o"),
+            agent_id=text(b"a"),
+            held=f.get(b"h") == b"1",
+            units=int(f.get(b"u") or 0),
+            profiles=tuple(p for p in (text(b"pf") or "").split(SEP) if p),
+        )
+
+    async def get_agent(self, agent_id: str) -> AgentState | None:
+        f = await self._hgetall(keys.agent(self._tenant, agent_id))
+        if not f:
+            return None
+        return codec.agent_from_hash(f)
+
+    async def get_offer(self, offer_id: str) -> OfferRecord | None:
+        f = await self._hgetall(keys.offer(self._tenant, offer_id))
+        if not f:
+            return None
+        deadline = f[b"dl"].decode()
+        return OfferRecord(
+            offer_id=offer_id,
+            item_id=f[b"item"].decode(),
+            agent_id=f[b"agent"].decode(),
+            queue=f[b"queue"].decode(),
+            state=f[b"st"].decode(),
+            item_version=int(f[b"v"]),
+            units=int(f[b"u"]),
+            profiles=tuple(p for p in f[b"pf"].decode().split(SEP) if p),
+            deadline=float(deadline) if deadline else None,
+            created_at=float(f[b"at"]),
+        )

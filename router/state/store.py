@@ -1,0 +1,181 @@
+"""The store port: every read and atomic mutation of routing state, for one tenant.
+
+Two adapters implement it with the same semantics and pass one contract suite
+(``tests/unit/state/contract.py``): ``RedisStore`` (Lua scripts, standalone or Cluster)
+and ``MemoryStore`` (pure Python, for the simulator and unit tests).
+
+Rules every mutation follows:
+
+* It carries the id of the input event that caused it. A repeated id changes nothing and
+  returns the ``Outcome`` recorded the first time (``duplicate=True``), including the
+  caller's ``outputs`` (pre-encoded output events) stored with it.
+* It is atomic: preconditions are checked and every effect applied at once.
+* ``now`` is the event time (epoch seconds) given by the caller; the store never reads a
+  clock, so replaying the same events yields the same state and outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+from router.core.types import AgentState, WorkItem
+from router.state.model import (
+    DueOffer,
+    ItemRecord,
+    OfferCommit,
+    OfferRecord,
+    Outcome,
+    QueuedItem,
+)
+
+WrapUpMode = Literal["until_closed", "none", "seconds"]
+
+
+class Store(Protocol):
+    """Routing state of one tenant."""
+
+    @property
+    def tenant(self) -> str: ...
+
+    # -- mutations (idempotent by event id) --------------------------------------------
+
+    async def upsert_item(
+        self,
+        event_id: str,
+        item: WorkItem,
+        *,
+        queue: str | None,
+        bucket: int,
+        order_key: Sequence[float],
+        now: float,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        """Created / updated (C1, C5): store the snapshot, bump the version and, while
+        the item waits, (re)place it in ``queue`` at ``(bucket, order_key)``. An item
+        on offer or assigned keeps its place in the record for a requeue."""
+        ...
+
+    async def upsert_agent(
+        self,
+        event_id: str,
+        agent: AgentState,
+        *,
+        now: float,
+        base_presence: str | None = None,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        """Registered / presence / capacity / queues / profile change: store the
+        snapshot (used capacity stays the store's), update the ready indexes; going
+        offline revokes the agent's pending offers (O5, listed in ``revoked``)."""
+        ...
+
+    async def commit_offer(
+        self, event_id: str, offer: OfferCommit, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        """Re-check (item queued at ``item_version`` in ``queue``; agent in the queue,
+        allowed presence, room by units and by profiles) and apply the decision: reserve
+        capacity, take the item out of its bucket, record the offer and its deadline
+        (or the assignment when ``deadline`` is None). ``conflict:*`` on a failed check."""
+        ...
+
+    async def accept(
+        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        """Offer -> assignment; the capacity stays reserved."""
+        ...
+
+    async def decline(
+        self,
+        event_id: str,
+        offer_id: str,
+        *,
+        now: float,
+        decline_limit: int = 3,
+        max_distinct_declines: int = 100,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        """Release the capacity, requeue the item, count the decline (O2)."""
+        ...
+
+    async def expire(
+        self,
+        event_id: str,
+        offer_id: str,
+        *,
+        now: float,
+        decline_limit: int = 3,
+        max_distinct_declines: int = 100,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        """A decline by timeout; ``not_due`` (not recorded) before the deadline."""
+        ...
+
+    async def revoke(
+        self,
+        event_id: str,
+        offer_id: str,
+        *,
+        now: float,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        """Withdraw a pending offer: release, requeue, no decline counted."""
+        ...
+
+    async def complete(
+        self,
+        event_id: str,
+        item_id: str,
+        *,
+        now: float,
+        wrap_up: WrapUpMode = "until_closed",
+        release_at: float | None = None,
+        outputs: Sequence[str] = (),
+    ) -> Outcome:
+        """Assignment done; capacity is released now (``none``), at ``release_at``
+        (``seconds``, by ``due_wrap_ups`` + ``release_wrap_up``) or on close."""
+        ...
+
+    async def release_wrap_up(
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        """Wrap-up timer: release the capacity of a completed item (``not_due`` early)."""
+        ...
+
+    async def close(
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        """Wrap-up over: release whatever the item holds; the item is finished."""
+        ...
+
+    async def cancel(
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+    ) -> Outcome:
+        """Cancel: out of its queue, pending offer revoked, capacity released."""
+        ...
+
+    # -- bounded reads ----------------------------------------------------------------
+
+    async def top_items(self, queue: str, limit: int) -> list[QueuedItem]:
+        """The first ``limit`` items of a queue, best first (P7 block)."""
+        ...
+
+    async def candidate_agents(self, queue: str, limit: int) -> list[AgentState]:
+        """Up to ``limit`` agents of the queue's ready index, most free units first."""
+        ...
+
+    async def due_offers(self, now: float, limit: int) -> list[DueOffer]:
+        """Pending offers with a deadline at or before ``now``, earliest first."""
+        ...
+
+    async def due_wrap_ups(self, now: float, limit: int) -> list[str]:
+        """Completed items whose wrap-up capacity release is due, earliest first."""
+        ...
+
+    async def queue_depth(self, queue: str) -> int: ...
+
+    async def get_item(self, item_id: str) -> ItemRecord | None: ...
+
+    async def get_agent(self, agent_id: str) -> AgentState | None: ...
+
+    async def get_offer(self, offer_id: str) -> OfferRecord | None: ...

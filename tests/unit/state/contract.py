@@ -1,0 +1,366 @@
+"""The store contract: one suite, every adapter (memory, Redis, Redis Cluster).
+
+Test modules import everything from here; their conftest decides which stores the
+``store`` / ``make_store`` fixtures give.
+"""
+
+from __future__ import annotations
+
+from router.core.types import AgentState, WorkItem
+from router.state import OfferCommit, Store, StoreConfig
+from tests.unit.state.conftest import MakeStore
+
+NOW = 1_700_000_000.0
+
+
+def item(item_id: str, t: float = NOW, **kw: object) -> WorkItem:
+    return WorkItem(id=item_id, created_at=t, **kw)  # type: ignore[arg-type]
+
+
+def agent(agent_id: str, **kw: object) -> AgentState:
+    fields: dict[str, object] = {
+        "presence": "available",
+        "total_units": 2,
+        "queues": ("q",),
+    }
+    fields.update(kw)
+    return AgentState(id=agent_id, **fields)  # type: ignore[arg-type]
+
+
+async def enqueue(store: Store, item_id: str, t: float = NOW, queue: str = "q",
+                  bucket: int = 0) -> int:
+    out = await store.upsert_item(f"e-{item_id}-{t}", item(item_id, t), queue=queue,
+                                  bucket=bucket, order_key=(t,), now=t)
+    assert out.ok, out
+    assert out.version is not None
+    return out.version
+
+
+def commit(offer_id: str, item_id: str, agent_id: str, version: int, **kw: object
+           ) -> OfferCommit:
+    fields: dict[str, object] = {"queue": "q", "units": 1, "deadline": NOW + 60}
+    fields.update(kw)
+    return OfferCommit(offer_id=offer_id, item_id=item_id, agent_id=agent_id,
+                       item_version=version, **fields)  # type: ignore[arg-type]
+
+
+async def ids(store: Store, queue: str = "q") -> list[str]:
+    return [q.item.id for q in await store.top_items(queue, 1000)]
+
+
+# -- items and queues -------------------------------------------------------------------
+
+
+async def test_items_are_ordered_by_bucket_then_key_then_id(store: Store) -> None:
+    rows = [("a", 1, (5.0,)), ("b", 0, (7.0,)), ("c", 0, (-3.5,)), ("d", 0, (7.0,)),
+            ("e", -1, (9.0,)), ("f", 1, (float("-inf"),)), ("g", 0, (-0.0, 1.0))]
+    for item_id, bucket, key in rows:
+        out = await store.upsert_item(f"e-{item_id}", item(item_id), queue="q",
+                                      bucket=bucket, order_key=key, now=NOW)
+        assert (out.ok, out.code, out.version) == (True, "created", 1)
+    assert await ids(store) == ["e", "c", "g", "b", "d", "f", "a"]
+    assert [q.item.id for q in await store.top_items("q", 2)] == ["e", "c"]
+    assert await store.queue_depth("q") == 7
+
+
+async def test_an_update_rescores_and_bumps_the_version(store: Store) -> None:
+    await enqueue(store, "a", NOW)
+    await enqueue(store, "b", NOW + 1)
+    out = await store.upsert_item("u1", item("a", attributes={"x": 1}), queue="q",
+                                  bucket=0, order_key=(NOW + 2,), now=NOW + 3)
+    assert (out.code, out.version) == ("updated", 2)
+    assert await ids(store) == ["b", "a"]
+    top = await store.top_items("q", 10)
+    assert top[1].item.attributes == {"x": 1} and top[1].version == 2
+    # moving to another queue takes it out of the first one
+    await store.upsert_item("u2", item("a"), queue="r", bucket=0, order_key=(0.0,),
+                            now=NOW + 4)
+    assert await ids(store) == ["b"] and await ids(store, "r") == ["a"]
+
+
+async def test_a_repeated_event_changes_nothing_and_returns_the_first_outcome(
+    store: Store,
+) -> None:
+    first = await store.upsert_item("same", item("a"), queue="q", bucket=0,
+                                    order_key=(NOW,), now=NOW, outputs=['{"id":"o1"}'])
+    again = await store.upsert_item("same", item("a", attributes={"changed": True}),
+                                    queue="r", bucket=3, order_key=(0.0,), now=NOW + 9)
+    assert not first.duplicate and again.duplicate
+    assert again.outputs == ('{"id":"o1"}',)
+    assert again.version == first.version == 1
+    record = await store.get_item("a")
+    assert record is not None and record.version == 1 and record.item.attributes == {}
+    assert await ids(store) == ["a"] and await ids(store, "r") == []
+
+
+# -- commit -------------------------------------------------------------------------------
+
+
+async def test_commit_reserves_capacity_and_records_the_offer(store: Store) -> None:
+    await store.upsert_agent("ag", agent("x", total_units=2), now=NOW)
+    v = await enqueue(store, "i")
+    out = await store.commit_offer("c1", commit("o1", "i", "x", v), now=NOW + 1)
+    assert (out.ok, out.code, out.units_used, out.units_total) == (True, "offered", 1, 2)
+    assert await ids(store) == []
+    rec = await store.get_item("i")
+    assert rec is not None and (rec.state, rec.offer_id, rec.agent_id, rec.held) == (
+        "offered", "o1", "x", True)
+    offer = await store.get_offer("o1")
+    assert offer is not None and (offer.state, offer.deadline) == ("pending", NOW + 60)
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 1 and ag.last_assigned_at == {"q": NOW + 1}
+    assert [d.offer_id for d in await store.due_offers(NOW + 60, 10)] == ["o1"]
+    assert await store.due_offers(NOW + 59, 10) == []
+
+
+async def test_commit_refuses_a_stale_or_taken_item(store: Store) -> None:
+    await store.upsert_agent("ag", agent("x"), now=NOW)
+    v = await enqueue(store, "i")
+    await store.upsert_item("upd", item("i"), queue="q", bucket=0, order_key=(NOW,),
+                            now=NOW)
+    stale = await store.commit_offer("c1", commit("o1", "i", "x", v), now=NOW)
+    assert (stale.ok, stale.code) == (False, "conflict:item_version")
+    ok = await store.commit_offer("c2", commit("o2", "i", "x", v + 1), now=NOW)
+    assert ok.ok
+    again = await store.commit_offer("c3", commit("o3", "i", "x", v + 2), now=NOW)
+    assert again.code == "conflict:item_state"
+    wrong_q = await enqueue(store, "j")
+    out = await store.commit_offer("c4", commit("o4", "j", "x", wrong_q, queue="r"), now=NOW)
+    assert out.code == "conflict:item_queue"
+
+
+async def test_a_conflict_is_not_recorded_so_the_id_can_commit_later(store: Store) -> None:
+    v = await enqueue(store, "i")
+    first = await store.commit_offer("c1", commit("o1", "i", "x", v), now=NOW)
+    assert first.code == "conflict:agent_unknown" and not first.duplicate
+    await store.upsert_agent("ag", agent("x"), now=NOW)
+    second = await store.commit_offer("c1", commit("o1", "i", "x", v), now=NOW)
+    assert second.ok and not second.duplicate
+
+
+async def test_commit_checks_presence_membership_units_and_profiles(store: Store) -> None:
+    await store.upsert_agent("a1", agent("away", presence="away"), now=NOW)
+    await store.upsert_agent("a2", agent("other", queues=("r",)), now=NOW)
+    await store.upsert_agent("a3", agent("full", total_units=1), now=NOW)
+    await store.upsert_agent("a4", agent("prof", total_units=9, profile_limits={"chat": 1}),
+                             now=NOW)
+    await store.upsert_agent("a5", agent("dflt", total_units=9), now=NOW)
+    versions = {i: await enqueue(store, i) for i in ("i1", "i2", "i3", "i4", "i5")}
+    assert (await store.commit_offer("c1", commit("o1", "i1", "away", versions["i1"]),
+                                     now=NOW)).code == "conflict:agent_presence"
+    assert (await store.commit_offer("c2", commit("o2", "i1", "other", versions["i1"]),
+                                     now=NOW)).code == "conflict:agent_queue"
+    assert (await store.commit_offer("c3", commit("o3", "i1", "full", versions["i1"],
+                                                  units=2), now=NOW)).code == (
+        "conflict:unit_capacity")
+    chat = {"profiles": ("chat",), "units": 0}
+    ok = await store.commit_offer("c4", commit("o4", "i2", "prof", versions["i2"], **chat),
+                                  now=NOW)
+    assert ok.ok and ok.profile_used == {"chat": 1} and ok.profile_limits == {"chat": 1}
+    out = await store.commit_offer("c5", commit("o5", "i3", "prof", versions["i3"], **chat),
+                                   now=NOW)
+    assert out.code == "conflict:profile_capacity:chat"
+    # no own limit: the tenant default applies (0 when there is none)
+    assert (await store.commit_offer("c6", commit("o6", "i3", "dflt", versions["i3"], **chat),
+                                     now=NOW)).code == "conflict:profile_capacity:chat"
+    out = await store.commit_offer(
+        "c7", commit("o7", "i3", "dflt", versions["i3"], profile_defaults={"chat": 2}, **chat),
+        now=NOW)
+    assert out.ok and out.profile_limits == {"chat": 2}
+    # nothing changed by the refused commits
+    assert await ids(store) == ["i1", "i4", "i5"]
+    for name in ("away", "other", "full"):
+        ag = await store.get_agent(name)
+        assert ag is not None and ag.used_units == 0
+
+
+async def test_offer_ids_are_single_use(store: Store) -> None:
+    await store.upsert_agent("ag", agent("x"), now=NOW)
+    v1, v2 = await enqueue(store, "i"), await enqueue(store, "j")
+    assert (await store.commit_offer("c1", commit("o1", "i", "x", v1), now=NOW)).ok
+    out = await store.commit_offer("c2", commit("o1", "j", "x", v2), now=NOW)
+    assert out.code == "conflict:offer_id"
+
+
+# -- offers --------------------------------------------------------------------------------
+
+
+async def offered(store: Store, units: int = 2) -> None:
+    await store.upsert_agent("ag", agent("x", total_units=units), now=NOW)
+    v = await enqueue(store, "i")
+    assert (await store.commit_offer("c", commit("o", "i", "x", v), now=NOW)).ok
+
+
+async def test_accept_keeps_capacity_and_close_releases_it(store: Store) -> None:
+    await offered(store)
+    acc = await store.accept("acc", "o", now=NOW + 1)
+    assert (acc.ok, acc.code, acc.agent_id) == (True, "accept", "x")
+    assert await store.due_offers(NOW + 999, 10) == []
+    rec = await store.get_item("i")
+    assert rec is not None and rec.state == "assigned"
+    assert (await store.accept("acc2", "o", now=NOW + 2)).code == "offer_accepted"
+    done = await store.complete("cmp", "i", now=NOW + 3)
+    assert done.ok and not done.released
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 1
+    closed = await store.close("cls", "i", now=NOW + 4)
+    assert closed.ok and closed.released
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 0 and ag.last_capacity_release_at == NOW + 4
+    assert (await store.close("cls2", "i", now=NOW + 5)).code == "item_closed"
+
+
+async def test_wrap_up_none_releases_at_completion(store: Store) -> None:
+    await offered(store)
+    await store.accept("acc", "o", now=NOW)
+    out = await store.complete("cmp", "i", now=NOW + 1, wrap_up="none")
+    assert out.released
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 0
+
+
+async def test_wrap_up_seconds_releases_when_due(store: Store) -> None:
+    await offered(store)
+    await store.accept("acc", "o", now=NOW)
+    out = await store.complete("cmp", "i", now=NOW + 1, wrap_up="seconds",
+                               release_at=NOW + 31)
+    assert out.ok and not out.released
+    assert await store.due_wrap_ups(NOW + 30, 10) == []
+    assert await store.due_wrap_ups(NOW + 31, 10) == ["i"]
+    early = await store.release_wrap_up("rel", "i", now=NOW + 30)
+    assert early.code == "not_due"
+    late = await store.release_wrap_up("rel", "i", now=NOW + 31)  # same id: not recorded
+    assert late.ok and late.released and not late.duplicate
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 0
+    assert await store.due_wrap_ups(NOW + 99, 10) == []
+
+
+async def test_decline_releases_requeues_and_counts(store: Store) -> None:
+    await offered(store)
+    out = await store.decline("d1", "o", now=NOW + 1, decline_limit=1)
+    assert (out.ok, out.released, out.declines, out.distinct_decliners) == (True, True, 1, 1)
+    assert out.agent_excluded and not out.item_excluded
+    top = await store.top_items("q", 10)
+    assert [t.item.id for t in top] == ["i"] and top[0].item.declines == {"x": 1}
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 0
+    assert (await store.decline("d2", "o", now=NOW + 2)).code == "offer_declined"
+    assert (await store.decline("d3", "nope", now=NOW + 2)).code == "unknown_offer"
+
+
+async def test_enough_distinct_decliners_exclude_the_item(store: Store) -> None:
+    await offered(store)
+    out = await store.decline("d1", "o", now=NOW + 1, max_distinct_declines=1)
+    assert out.item_excluded
+    assert await ids(store) == []
+    rec = await store.get_item("i")
+    assert rec is not None and rec.state == "manual"
+
+
+async def test_expire_waits_for_the_deadline(store: Store) -> None:
+    await offered(store)
+    early = await store.expire("x1", "o", now=NOW + 59)
+    assert (early.ok, early.code) == (False, "not_due")
+    late = await store.expire("x1", "o", now=NOW + 60)
+    assert (late.ok, late.code, late.declines, late.duplicate) == (True, "expire", 1, False)
+    offer = await store.get_offer("o")
+    assert offer is not None and offer.state == "expired"
+    assert await ids(store) == ["i"]
+
+
+async def test_direct_assignment_has_no_deadline(store: Store) -> None:
+    await store.upsert_agent("ag", agent("x"), now=NOW)
+    v = await enqueue(store, "i")
+    out = await store.commit_offer("c", commit("o", "i", "x", v, deadline=None), now=NOW)
+    assert out.code == "assigned"
+    assert await store.due_offers(NOW + 1e9, 10) == []
+    assert (await store.accept("a", "o", now=NOW)).code == "offer_assigned"
+    assert (await store.complete("cmp", "i", now=NOW)).ok
+
+
+# -- revocation and cancellation -------------------------------------------------------------
+
+
+async def test_going_offline_revokes_pending_offers(store: Store) -> None:
+    await offered(store)
+    out = await store.upsert_agent("off", agent("x", presence="offline"), now=NOW + 1)
+    assert out.revoked == ("o",)
+    assert await ids(store) == ["i"]
+    offer = await store.get_offer("o")
+    ag = await store.get_agent("x")
+    assert offer is not None and offer.state == "revoked"
+    assert ag is not None and ag.used_units == 0
+    assert await store.candidate_agents("q", 10) == []
+
+
+async def test_revoke_releases_without_counting_a_decline(store: Store) -> None:
+    await offered(store)
+    out = await store.revoke("r", "o", now=NOW + 1)
+    assert out.ok and out.released and out.declines is None
+    top = await store.top_items("q", 10)
+    assert top[0].item.declines == {}
+
+
+async def test_cancel_revokes_the_offer_and_releases(store: Store) -> None:
+    await offered(store)
+    out = await store.cancel("cx", "i", now=NOW + 1)
+    assert (out.ok, out.revoked, out.released) == (True, ("o",), True)
+    rec = await store.get_item("i")
+    assert rec is not None and rec.state == "cancelled"
+    assert (await store.upsert_item("late", item("i"), queue="q", bucket=0,
+                                    order_key=(NOW,), now=NOW)).code == "terminal"
+    assert await ids(store) == []
+    await enqueue(store, "j")
+    assert (await store.cancel("cj", "j", now=NOW)).ok and await ids(store) == []
+    assert (await store.cancel("ck", "k", now=NOW)).code == "unknown_item"
+
+
+# -- agents and the ready index ----------------------------------------------------------------
+
+
+async def test_ready_index_holds_agents_with_room_most_free_first(store: Store) -> None:
+    await store.upsert_agent("a1", agent("a", total_units=1), now=NOW)
+    await store.upsert_agent("a2", agent("b", total_units=3), now=NOW)
+    await store.upsert_agent("a3", agent("c", presence="offline"), now=NOW)
+    await store.upsert_agent("a4", agent("d", total_units=0, profile_limits={"p": 1}),
+                             now=NOW)
+    assert [a.id for a in await store.candidate_agents("q", 10)] == ["b", "a", "d"]
+    assert [a.id for a in await store.candidate_agents("q", 1)] == ["b"]
+    v = await enqueue(store, "i")
+    await store.commit_offer("c", commit("o", "i", "a", v), now=NOW)
+    assert [a.id for a in await store.candidate_agents("q", 10)] == ["b", "d"]
+    await store.decline("d", "o", now=NOW)
+    assert [a.id for a in await store.candidate_agents("q", 10)] == ["b", "a", "d"]
+
+
+async def test_agent_updates_keep_used_capacity_and_move_indexes(store: Store) -> None:
+    await offered(store, units=3)
+    out = await store.upsert_agent("u", agent("x", total_units=3, queues=("r",),
+                                              skills={"fr": 5}), now=NOW + 1)
+    assert (out.code, out.version) == ("updated", 2)
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 1 and ag.skills == {"fr": 5}
+    assert await store.candidate_agents("q", 10) == []
+    cands = await store.candidate_agents("r", 10)
+    assert [a.id for a in cands] == ["x"] and cands[0].used_units == 1
+
+
+# -- idempotency retention ------------------------------------------------------------------------
+
+
+async def test_seen_ids_are_trimmed_by_count_and_age(make_store: MakeStore) -> None:
+    store = make_store(StoreConfig(seen_max=3, seen_retention_seconds=100.0))
+    for n in range(5):
+        await store.upsert_item(f"e{n}", item(f"i{n}"), queue="q", bucket=0,
+                                order_key=(float(n),), now=NOW + n)
+    # the two oldest ids are forgotten: applied again, they count as new events
+    assert not (await store.upsert_item("e0", item("i0"), queue="q", bucket=0,
+                                        order_key=(0.0,), now=NOW + 5)).duplicate
+    assert (await store.upsert_item("e4", item("i4"), queue="q", bucket=0,
+                                    order_key=(4.0,), now=NOW + 5)).duplicate
+    # after the retention period, even a recent count is forgotten
+    await store.upsert_item("late", item("z"), queue="q", bucket=0, order_key=(9.0,),
+                            now=NOW + 500)
+    assert not (await store.upsert_item("e4", item("i4"), queue="q", bucket=0,
+                                        order_key=(4.0,), now=NOW + 501)).duplicate
