@@ -200,10 +200,24 @@ def bind(cond: Condition, item: Resolver) -> Predicate:
     """
     if not isinstance(cond.all, UnsetType):
         parts = [bind(c, item) for c in cond.all]
-        return lambda subject: all(p(subject) for p in parts)
+
+        def all_of(subject: Resolver) -> bool:
+            for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here
+                if not part(subject):
+                    return False
+            return True
+
+        return all_of
     if not isinstance(cond.any, UnsetType):
         parts = [bind(c, item) for c in cond.any]
-        return lambda subject: any(p(subject) for p in parts)
+
+        def any_of(subject: Resolver) -> bool:
+            for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here
+                if part(subject):
+                    return True
+            return False
+
+        return any_of
     if not isinstance(cond.not_, UnsetType):
         inner = bind(cond.not_, item)
         return lambda subject: not inner(subject)
@@ -211,4 +225,7 @@ def bind(cond: Condition, item: Resolver) -> Predicate:
         return lambda subject: False
     name, op = cond.field, cond.op
     right = resolve_value(cond.value, item)
+    if op == "eq" and isinstance(right, str):
+        # The most common leaf (static or dynamic string equality), without dispatch.
+        return lambda subject: subject(name) == right
     return lambda subject: compare(op, subject(name), right)
