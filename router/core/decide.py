@@ -144,7 +144,15 @@ def decide_for_item(
     now: float,
     policy: Policy = DEFAULT_POLICY,
 ) -> Decision:
-    """The best agent for ``item`` in ``queue`` at ``now``, or why there is none."""
+    """The best agent for ``item`` in ``queue`` at ``now``, or why there is none.
+
+    Order of business: an item declined by too many distinct agents is left for a
+    manual pick (O2); agents are filtered (membership, presence, decline limit,
+    capacity, exact skills, required selectors); the affinity agent, then the
+    preferred agents in order, win if eligible (P6; they need base eligibility
+    only, not an assignment rule); otherwise the queue's method ranks the pool
+    (for ``custom``, the agents matched by the first rule matching anyone).
+    """
     ctx = make_context(item, queue, workstream, policy, now)
     if is_manual_only(item, policy):
         expl = _explanation(
