@@ -1,0 +1,68 @@
+"""Redis-only behaviour: script reload after SCRIPT FLUSH, key names and slots."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from router.state import RedisBackend, keys
+from tests.unit.state.contract import NOW, agent, commit, enqueue
+
+
+@pytest.fixture(params=["redis", "cluster"])
+def backend(request: pytest.FixtureRequest) -> RedisBackend:
+    found: RedisBackend = request.getfixturevalue(f"{request.param}_backend")
+    return found
+
+
+async def test_scripts_are_reloaded_after_script_flush(backend: RedisBackend) -> None:
+    store = backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
+    await enqueue(store, "a")
+    loads = backend.scripts.loads
+    await backend.client.script_flush()
+    assert not any(await backend.client.script_exists(backend.scripts.sha["upsert_item"]))
+    await enqueue(store, "b")  # NOSCRIPT -> SCRIPT LOAD -> EVALSHA again
+    assert backend.scripts.loads == loads + 1
+    assert [q.item.id for q in await store.top_items("q", 10)] == ["a", "b"]  # reload too
+    assert backend.scripts.loads == loads + 2
+
+
+# Every key pattern of keys.py, as a regex over the tenant's keys.
+PATTERNS = [
+    r"item:[^:]+", r"declines:[^:]+", r"agent:[^:]+", r"agentoffers:[^:]+",
+    r"queue:[^:]+:(items|manual|ready)", r"offer:[^:]+", r"offers:due", r"wrapup:due",
+    r"seen", r"results",
+]
+
+
+async def test_every_key_is_named_by_keys_py_and_shares_the_tenant_slot(
+    backend: RedisBackend,
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    store = backend.tenant(tenant)
+    await store.upsert_agent("a", agent("x"), now=NOW)
+    v = await enqueue(store, "i")
+    await store.commit_offer("c", commit("o", "i", "x", v), now=NOW)
+    await store.decline("d", "o", now=NOW)
+    v2 = await enqueue(store, "j")
+    await store.commit_offer("c2", commit("o2", "j", "x", v2), now=NOW)
+    await store.accept("acc", "o2", now=NOW)
+    await store.complete("cmp", "j", now=NOW, wrap_up="seconds", release_at=NOW + 99)
+    prefix = keys.prefix(tenant)
+    found = sorted(
+        [k.decode() async for k in backend.client.scan_iter(match=f"{prefix}*")]
+        if not hasattr(backend.client, "get_nodes")
+        else {k.decode() async for k in backend.client.scan_iter(match=f"{prefix}*")}
+    )
+    assert found, "no keys written"
+    pattern = re.compile(re.escape(prefix) + "(" + "|".join(PATTERNS) + ")$")
+    assert [k for k in found if not pattern.match(k)] == []
+    for name in ("item:i", "declines:i", "agent:x", "queue:q:items", "queue:q:ready",
+                 "offer:o", "wrapup:due", "seen", "results"):
+        assert prefix + name in found
+    assert keys.work_item(tenant, "i") in found and keys.item_declines(tenant, "i") in found
+    slots = {await backend.client.cluster_keyslot(k) for k in found} if hasattr(
+        backend.client, "get_nodes") else {None}
+    assert len(slots) == 1
