@@ -15,6 +15,7 @@ from redis.asyncio.cluster import RedisCluster
 from router.core.types import AgentState, WorkItem
 from router.state import codec, keys
 from router.state.codec import SEP, num
+from router.state.member import encode_member
 from router.state.model import (
     DEFAULT_CONFIG,
     DueOffer,
@@ -91,7 +92,7 @@ class RedisStore:
             *args,
         ]
         dup, raw = await self._b.scripts.run(script, all_keys, all_args)
-        return codec.decode_outcome(raw, bool(dup))
+        return codec.decode_outcome(raw, bool(dup), event_id)
 
     # -- mutations ----------------------------------------------------------------------
 
@@ -106,8 +107,6 @@ class RedisStore:
         now: float,
         outputs: Sequence[str] = (),
     ) -> Outcome:
-        from router.state.member import encode_member
-
         member = encode_member(bucket, order_key, item.id)
         return await self._mutate(
             "upsert_item",
@@ -117,6 +116,31 @@ class RedisStore:
             [keys.work_item(self._tenant, item.id)],
             [item.id, codec.encode_item(item), queue or "", member],
         )
+
+    async def upsert_items_pipelined(
+        self,
+        rows: Sequence[tuple[str, WorkItem, str | None, int, Sequence[float], float]],
+        chunk: int = 5_000,
+    ) -> int:
+        """Bulk ``upsert_item`` for back-fills and benchmarks: rows of
+        ``(event_id, item, queue, bucket, order_key, now)`` sent as pipelined EVALSHA
+        (one script call per item, same semantics; outcomes are not returned)."""
+        t = self._tenant
+        await self._b.scripts.load("upsert_item")
+        sha = self._b.scripts.sha["upsert_item"]
+        for start in range(0, len(rows), chunk):
+            pipe = self._b.client.pipeline(transaction=False)
+            for event_id, item, queue, bucket, order_key, now in rows[start : start + chunk]:
+                args: list[str | bytes] = [
+                    self._p, event_id, num(now), *self._common, "[]",
+                    str(self._b.config.terminal_ttl_seconds), item.id,
+                    codec.encode_item(item), queue or "",
+                    encode_member(bucket, order_key, item.id),
+                ]
+                pipe.evalsha(sha, 3, keys.seen_events(t), keys.results(t),
+                             keys.work_item(t, item.id), *args)
+            await pipe.execute()
+        return len(rows)
 
     async def upsert_agent(
         self,

@@ -53,10 +53,9 @@ local function seen()
   return nil
 end
 
--- Encodes the outcome; records it under the event id unless `record` is false
+-- Encodes the outcome (the event id is the hash field, not repeated inside); records it under the event id unless `record` is false
 -- (conflicts and not-yet-due timers: nothing changed, the same id may come back).
 local function finish(res, record)
-  res.event_id = EVENT
   if ARGV[7] ~= '[]' then res.outputs = cjson.decode(ARGV[7]) end
   local enc = cjson.encode(res)
   if record then
