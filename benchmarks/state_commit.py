@@ -54,10 +54,10 @@ async def measure(backend: RedisBackend, depth: int, cycles: int) -> dict[str, f
     before = await used_memory(client)
     began = time.perf_counter()
     rows = [
-        (f"new{n}", WorkItem(id=f"item-{n:07d}", created_at=NOW + n, channel="messaging",
-                             workstream="chat", queue="q",
+        (f"new{n}", WorkItem(id=f"item-{n:07d}", created_at=NOW + n / 1000,
+                             channel="messaging", workstream="chat", queue="q",
                              attributes={"lang": "en", "segment": "gold", "n": n}),
-         "q", 1, (NOW + n,), NOW + n)
+         "q", 1, (NOW + n / 1000,), NOW + n / 1000)
         for n in range(depth)
     ]
     await store.upsert_items_pipelined(rows)
@@ -70,7 +70,7 @@ async def measure(backend: RedisBackend, depth: int, cycles: int) -> dict[str, f
         idem += int(await client.execute_command("MEMORY", "USAGE", key, "SAMPLES", "0"))
     assert await store.queue_depth("q") == depth
     times: list[float] = []
-    now = NOW + depth
+    now = NOW + depth / 1000
     for n in range(cycles):
         now += 1
         t0 = time.perf_counter()
