@@ -11,8 +11,9 @@ everything, is never greater or smaller, and "does not contain data".
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from msgspec import UnsetType
 
@@ -229,3 +230,70 @@ def bind(cond: Condition, item: Resolver) -> Predicate:
         # The most common leaf (static or dynamic string equality), without dispatch.
         return lambda subject: subject(name) == right
     return lambda subject: compare(op, subject(name), right)
+
+
+T = TypeVar("T")
+
+_NUMERIC: dict[str, Callable[[float, float], bool]] = {
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+
+
+def bind_fields(
+    cond: Condition, item: Resolver, field: Callable[[str], Callable[[T], Any]]
+) -> Callable[[T], bool]:
+    """Like ``bind``, with each field name also resolved once, to an accessor.
+
+    Why: an assignment rule is tested against every eligible agent; resolving a
+    name like ``attributes.language`` per agent (prefix tests, slicing) costs more
+    than the comparison itself. ``field(name)`` returns a function from a subject
+    (e.g. an agent) to the value the resolver would give for ``name``, so
+    ``bind_fields(c, item, field)(s)`` equals ``evaluate(c, resolver_of(s), item)``.
+    """
+    if not isinstance(cond.all, UnsetType):
+        parts = [bind_fields(c, item, field) for c in cond.all]
+
+        def all_of(subject: T) -> bool:
+            for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here
+                if not part(subject):
+                    return False
+            return True
+
+        return all_of
+    if not isinstance(cond.any, UnsetType):
+        parts = [bind_fields(c, item, field) for c in cond.any]
+
+        def any_of(subject: T) -> bool:
+            for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here
+                if part(subject):
+                    return True
+            return False
+
+        return any_of
+    if not isinstance(cond.not_, UnsetType):
+        inner = bind_fields(cond.not_, item, field)
+        return lambda subject: not inner(subject)
+    if isinstance(cond.field, UnsetType) or isinstance(cond.op, UnsetType):
+        return lambda subject: False
+    get, op = field(cond.field), cond.op
+    right = resolve_value(cond.value, item)
+    if op == "eq" and isinstance(right, str):
+        # MISSING and non-strings never equal a string, as in ``compare``.
+        return lambda subject: get(subject) == right
+    if op in _NUMERIC:
+        bound = _number(right)
+        if bound is None:
+            return lambda subject: False
+        test = _NUMERIC[op]
+
+        def numeric(subject: T) -> bool:
+            value = get(subject)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+            return test(float(value), bound)
+
+        return numeric
+    return lambda subject: compare(op, get(subject), right)

@@ -9,7 +9,6 @@ one on snapshots whose capacity it updates as it goes; agent-triggered cycles
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +29,8 @@ from router.core.decision import (
     Skip,
 )
 from router.core.declines import is_manual_only
-from router.core.eligibility import ItemContext, filter_reason, make_context
-from router.core.ordering import Key, Ranker, plain, rule_matches, select_rule
+from router.core.eligibility import ItemContext, filter_reason, make_context, quick_check
+from router.core.ordering import Key, Ranker, plain, rule_matches, select_rule, two_smallest
 from router.core.policy import DEFAULT_POLICY, Policy
 from router.core.prioritize import fifo_key, top_block
 from router.core.types import AgentState, WorkItem
@@ -54,7 +53,11 @@ class Ranking:
 def _split(agents: Iterable[AgentState], ctx: ItemContext) -> tuple[list[AgentState], Counter[str]]:
     eligible: list[AgentState] = []
     filtered: Counter[str] = Counter()
+    quick = quick_check(ctx)
     for agent in agents:
+        if quick(agent):
+            eligible.append(agent)
+            continue
         reason = filter_reason(agent, ctx)
         if reason is None:
             eligible.append(agent)
@@ -206,16 +209,16 @@ def decide_for_item(
             expl = base(None)
             return Skip(reason=NO_RULE_MATCHED, item=item, explanation=expl)
     ranker = Ranker(ctx, index)
-    best = heapq.nsmallest(2, ((ranker.key(a), a) for a in pool), key=lambda pair: pair[0])
-    winner_key, winner = best[0]
-    runner = best[1] if len(best) > 1 else None
+    keys = list(map(ranker.key, pool))
+    first, second = two_smallest(keys)
+    winner = pool[first]
     expl = base(_rule_name(queue, index))
     expl = _with_winner(
         expl,
         winner,
-        winner_key,
-        runner[1] if runner else None,
-        runner[0] if runner else None,
+        keys[first],
+        pool[second] if second is not None else None,
+        keys[second] if second is not None else None,
         ranker=ranker,
         pool=len(pool),
     )

@@ -90,42 +90,53 @@ def match_score(
 Scorer = Callable[[AgentState], float]
 
 
-def _selector_scorer(selector: Selector) -> Callable[[dict[str, Any]], float]:
-    path = selector.key
-    simple = "." not in path
-    op, want = selector.op, selector.value
-
-    if op in _GREATER or op in _LESS:
-        wanted = _num(want)
-        sign = 1.0 if op in _GREATER else -1.0
-        scale = abs(wanted) if wanted else 1.0
-
-        def magnitude(labels: dict[str, Any]) -> float:
-            have = labels.get(path, MISSING) if simple else lookup(labels, path)
-            if wanted is None or isinstance(have, bool) or not isinstance(have, int | float):
-                return 0.0
-            return logistic(sign * (have - wanted) / scale)
-
-        return magnitude
-
-    def matches(labels: dict[str, Any]) -> float:
-        have = labels.get(path, MISSING) if simple else lookup(labels, path)
-        return 1.0 if compare(op, have, want) else 0.0
-
-    return matches
+_MAGNITUDE, _STR_EQ, _OTHER = 0, 1, 2
 
 
 def make_scorer(selectors: Sequence[Selector], labels: dict[str, Any]) -> Scorer:
-    """``match_score`` specialised for one job, for scoring many workers fast."""
+    """``match_score`` specialised for one job, for scoring many workers fast.
+
+    With selectors, the per-selector work is prepared once and the score is summed
+    in one loop, in selector order (so the float sum equals ``match_score``'s).
+    """
     if selectors:
-        parts = [_selector_scorer(s) for s in selectors]
-        count = float(len(parts))
+        # (kind, path, simple path, op, wanted value, sign, scale)
+        specs: list[tuple[int, str, bool, str, Any, float, float]] = []
+        for sel in selectors:
+            path, op, want = sel.key, sel.op, sel.value
+            simple = "." not in path
+            if op in _GREATER or op in _LESS:
+                wanted = _num(want)
+                sign = 1.0 if op in _GREATER else -1.0
+                scale = abs(wanted) if wanted else 1.0
+                specs.append((_MAGNITUDE, path, simple, op, wanted, sign, scale))
+            elif op == "eq" and isinstance(want, str):
+                specs.append((_STR_EQ, path, simple, op, want, 1.0, 1.0))
+            else:
+                specs.append((_OTHER, path, simple, op, want, 1.0, 1.0))
+        count = float(len(specs))
+        exp = math.exp
 
         def by_selectors(agent: AgentState) -> float:
             attrs = agent.attributes
             total = 0.0
-            for part in parts:
-                total += part(attrs)
+            for kind, path, simple, op, want, sign, scale in specs:
+                have = attrs.get(path, MISSING) if simple else lookup(attrs, path)
+                if kind == _MAGNITUDE:
+                    if want is None or isinstance(have, bool) or not isinstance(have, int | float):
+                        continue  # scores 0
+                    x = sign * (have - want) / scale
+                    # logistic(x), inlined
+                    if x >= 0:
+                        total += 1.0 / (1.0 + exp(-x))
+                    else:
+                        z = exp(x)
+                        total += z / (1.0 + z)
+                elif kind == _STR_EQ:
+                    if have == want:  # as compare("eq", have, want) for a string want
+                        total += 1.0
+                elif compare(op, have, want):
+                    total += 1.0
             return total / count
 
         return by_selectors

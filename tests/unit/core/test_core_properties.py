@@ -299,3 +299,46 @@ def test_fast_scorer_and_bound_conditions_agree_with_the_reference(
         for a in agents:
             fields = AgentFields(a, ctx)
             assert predicate(fields) == evaluate(cond, fields, resolve)
+
+
+@settings(max_examples=300, deadline=None)
+@given(agents_st(), item_st(), config_st())
+def test_fast_paths_agree_with_the_reference(
+    agents: list[AgentState], item: WorkItem, cfg: Any
+) -> None:
+    """Quick eligibility, compiled rank keys, compiled rules and two_smallest."""
+    from router.config.model import Condition
+    from router.core.conditions import bind_fields, evaluate
+    from router.core.eligibility import quick_check
+    from router.core.ordering import AgentFields, agent_field, two_smallest
+    from router.core.resolve import item_resolver
+
+    queue, ws, policy = cfg
+    ctx = make_context(item, queue, ws, policy, NOW)
+    quick = quick_check(ctx)
+    for a in agents:
+        if quick(a):
+            assert filter_reason(a, ctx) is None
+    rules = queue.assignment.rules
+    for index in [None, *range(len(rules))]:
+        ranker = Ranker(ctx, index)
+        keys = [ranker.key(a) for a in agents]
+        assert keys == [ranker.reference_key(a) for a in agents]
+        if keys:
+            first, second = two_smallest(keys)
+            pairs = sorted(range(len(keys)), key=lambda i: (keys[i], i))
+            assert first == pairs[0]
+            assert second == (pairs[1] if len(pairs) > 1 else None)
+    resolve = item_resolver(item, NOW)
+    names = ["id", "status", "queues", "skills.tv", "attributes.x.y", "available_units", ""]
+    for rule in RULE_POOL + [
+        {"when": {"field": n, "op": op, "value": v}}
+        for n in names
+        for op, v in [("eq", "a0"), ("ge", 2), ("contains_data", None), ("in", ["q"])]
+    ]:
+        if "when" not in rule:
+            continue
+        cond = msgspec.convert(rule["when"], Condition)
+        predicate = bind_fields(cond, resolve, lambda name: agent_field(name, ctx))
+        for a in agents:
+            assert predicate(a) == evaluate(cond, AgentFields(a, ctx), resolve)
