@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import socket
 import statistics
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import redis.asyncio as aioredis
 
 from router.core.types import AgentState, WorkItem
 from router.state import OfferCommit, RedisBackend, keys
+
+REDIS_CONF = Path(__file__).resolve().parents[1] / "deploy" / "redis" / "redis.conf"
 
 NOW = 1_700_000_000.0
 
@@ -119,8 +123,11 @@ def cli() -> None:
     workdir = tempfile.mkdtemp(prefix="state-bench-")
     port = free_port()
     server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", workdir],
+        # The production configuration (deploy/redis/redis.conf) minus persistence, so
+        # memory per item is what a deployment would see.
+        ["redis-server", str(REDIS_CONF), "--daemonize", "no", "--port", str(port),
+         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir,
+         "--pidfile", os.path.join(workdir, "redis.pid"), "--logfile", ""],
         stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
