@@ -255,6 +255,9 @@ def bind_fields(
     """
     if not isinstance(cond.all, UnsetType):
         parts = [bind_fields(c, item, field) for c in cond.all]
+        if len(parts) == 2:  # the common "this and that", without a loop
+            first, second = parts
+            return lambda subject: first(subject) and second(subject)
 
         def all_of(subject: T) -> bool:
             for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here
@@ -265,6 +268,9 @@ def bind_fields(
         return all_of
     if not isinstance(cond.any, UnsetType):
         parts = [bind_fields(c, item, field) for c in cond.any]
+        if len(parts) == 2:
+            one, other = parts
+            return lambda subject: one(subject) or other(subject)
 
         def any_of(subject: T) -> bool:
             for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here

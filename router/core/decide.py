@@ -51,11 +51,14 @@ class Ranking:
 
 
 def _split(agents: Iterable[AgentState], ctx: ItemContext) -> tuple[list[AgentState], Counter[str]]:
+    agents = list(agents)
+    passed = list(map(quick_check(ctx), agents))
+    if all(passed):  # the common case: no Python-level loop at all
+        return agents, Counter()
     eligible: list[AgentState] = []
     filtered: Counter[str] = Counter()
-    quick = quick_check(ctx)
-    for agent in agents:
-        if quick(agent):
+    for agent, ok in zip(agents, passed, strict=True):
+        if ok:
             eligible.append(agent)
             continue
         reason = filter_reason(agent, ctx)

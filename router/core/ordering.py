@@ -282,17 +282,22 @@ class Ranker:
             fit = skillmatch.fit if self.closest else None
             method_terms = terms or _no_terms
 
-            def general(a: AgentState) -> Key:
-                head = (declined(a.id, 0), *fit(a, skills)) if fit else (declined(a.id, 0),)
-                return (
-                    *head,
+            if fit is None:
+                return lambda a: (
+                    declined(a.id, 0),
                     *method_terms(a),
                     a.last_assigned_at.get(qid, -INF),
                     a.joined_at.get(qid, INF),
                     a.id,
                 )
-
-            return general
+            return lambda a: (
+                declined(a.id, 0),
+                *fit(a, skills),
+                *method_terms(a),
+                a.last_assigned_at.get(qid, -INF),
+                a.joined_at.get(qid, INF),
+                a.id,
+            )
         # The common methods without closest match: one flat tuple per agent.
         method = self.method
         if method == "highest_capacity" and ctx.workstream.capacity.units > 0:

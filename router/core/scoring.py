@@ -123,8 +123,13 @@ def make_scorer(selectors: Sequence[Selector], labels: dict[str, Any]) -> Scorer
             for kind, path, simple, op, want, sign, scale in specs:
                 have = attrs.get(path, MISSING) if simple else lookup(attrs, path)
                 if kind == _MAGNITUDE:
-                    if want is None or isinstance(have, bool) or not isinstance(have, int | float):
+                    if want is None:
                         continue  # scores 0
+                    cls = type(have)
+                    if cls is not int and cls is not float and (
+                        isinstance(have, bool) or not isinstance(have, int | float)
+                    ):
+                        continue  # not a number: scores 0
                     x = sign * (have - want) / scale
                     # logistic(x), inlined
                     if x >= 0:
