@@ -294,6 +294,43 @@ class AgentItemPicked(Event[ItemPickedData], frozen=True, tag="agent.item_picked
     """An agent picked a work item manually; subject is the work item id."""
 
 
+# -- router.timers (internal; key tenant/work_item_id or tenant/queue_id) -------------
+# The router's own sweeps publish these when something falls due. Going through Kafka
+# gives time-driven work the same guarantee as any input: a worker killed half way
+# through gets the event again and re-emits the same outputs.
+
+
+class OfferDueData(Data, frozen=True, kw_only=True):
+    """An offer's deadline has passed without an answer (SPEC O1: a timeout declines)."""
+
+    offer_id: Id
+    agent_id: Id
+
+
+class WrapUpDueData(Data, frozen=True, kw_only=True):
+    """A completed item's timed wrap-up is over; its capacity is released (SPEC M2)."""
+
+
+class QueueSweepData(Data, frozen=True, kw_only=True):
+    """Time alone may have made an assignment possible in this queue: priorities that
+    depend on age or deadlines (P4), requirements that expire (C6), records channels
+    assigned periodically."""
+
+    queue: Id
+
+
+class TimerOfferDue(Event[OfferDueData], frozen=True, tag="timer.offer_due"):
+    pass
+
+
+class TimerWrapUpDue(Event[WrapUpDueData], frozen=True, tag="timer.wrap_up_due"):
+    pass
+
+
+class TimerQueueSweep(Event[QueueSweepData], frozen=True, tag="timer.queue_sweep"):
+    pass
+
+
 INPUT_EVENTS: tuple[type[Event[Any]], ...] = (
     WorkItemCreated,
     WorkItemUpdated,
@@ -309,4 +346,7 @@ INPUT_EVENTS: tuple[type[Event[Any]], ...] = (
     AgentOfferAccepted,
     AgentOfferDeclined,
     AgentItemPicked,
+    TimerOfferDue,
+    TimerWrapUpDue,
+    TimerQueueSweep,
 )

@@ -15,6 +15,7 @@ DEFAULT_PREFIX = "router."
 WORK_ITEM_KEY = "tenant/work_item_id"
 AGENT_KEY = "tenant/agent_id"
 ORIGINAL_KEY = "the rejected record's original key"
+TIMER_KEY = "tenant/work_item_id (tenant/queue_id for queue sweeps)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +59,12 @@ _TABLE: tuple[tuple[str, Literal["in", "out"], str, tuple[str, ...]], ...] = (
         "in",
         WORK_ITEM_KEY,
         ("agent.offer_accepted", "agent.offer_declined", "agent.item_picked"),
+    ),
+    (
+        "timers",
+        "in",
+        TIMER_KEY,
+        ("timer.offer_due", "timer.wrap_up_due", "timer.queue_sweep"),
     ),
     (
         "offers",

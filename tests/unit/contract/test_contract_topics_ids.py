@@ -31,6 +31,7 @@ def test_topic_names_and_keys() -> None:
         "router.work-items",
         "router.agents",
         "router.offer-responses",
+        "router.timers",
         "router.offers",
         "router.assignments",
         "router.declines",
@@ -76,6 +77,8 @@ def test_examples_use_the_key_of_their_topic() -> None:
     for event_type, event in EXAMPLES.items():
         if event_type.startswith("agent.") and event_type in input_types("agents"):
             assert event.subject.startswith("agent-")
+        elif event_type == "timer.queue_sweep":
+            assert event.subject == event.data.queue
         elif event_type != "dead_letter":
             assert event.subject.startswith("conv-")
 
