@@ -100,43 +100,50 @@ def make_scorer(selectors: Sequence[Selector], labels: dict[str, Any]) -> Scorer
     in one loop, in selector order (so the float sum equals ``match_score``'s).
     """
     if selectors:
-        # (kind, path, simple path, op, wanted value, sign, scale)
-        specs: list[tuple[int, str, bool, str, Any, float, float]] = []
+        # (kind, path, simple path, op, wanted value, sign, scale, memo). The memo of
+        # a magnitude selector maps a label value to its logistic term: agents
+        # share few distinct values. Numbers equal as dict keys (1 and 1.0) give
+        # the same term, and bools never reach it.
+        specs: list[tuple[int, str, bool, str, Any, float, float, dict[Any, float]]] = []
         for sel in selectors:
             path, op, want = sel.key, sel.op, sel.value
             simple = "." not in path
             if op in _GREATER or op in _LESS:
                 wanted = _num(want)
+                if wanted is None:
+                    continue  # never scores, but still counts below
                 sign = 1.0 if op in _GREATER else -1.0
                 scale = abs(wanted) if wanted else 1.0
-                specs.append((_MAGNITUDE, path, simple, op, wanted, sign, scale))
+                specs.append((_MAGNITUDE, path, simple, op, wanted, sign, scale, {}))
             elif op == "eq" and isinstance(want, str):
-                specs.append((_STR_EQ, path, simple, op, want, 1.0, 1.0))
+                specs.append((_STR_EQ, path, simple, op, want, 1.0, 1.0, {}))
             else:
-                specs.append((_OTHER, path, simple, op, want, 1.0, 1.0))
-        count = float(len(specs))
+                specs.append((_OTHER, path, simple, op, want, 1.0, 1.0, {}))
+        count = float(len(selectors))
         exp = math.exp
 
         def by_selectors(agent: AgentState) -> float:
             attrs = agent.attributes
             total = 0.0
-            for kind, path, simple, op, want, sign, scale in specs:
+            for kind, path, simple, op, want, sign, scale, memo in specs:
                 have = attrs.get(path, MISSING) if simple else lookup(attrs, path)
                 if kind == _MAGNITUDE:
-                    if want is None:
-                        continue  # scores 0
                     cls = type(have)
                     if cls is not int and cls is not float and (
                         isinstance(have, bool) or not isinstance(have, int | float)
                     ):
                         continue  # not a number: scores 0
-                    x = sign * (have - want) / scale
-                    # logistic(x), inlined
-                    if x >= 0:
-                        total += 1.0 / (1.0 + exp(-x))
-                    else:
-                        z = exp(x)
-                        total += z / (1.0 + z)
+                    term = memo.get(have)
+                    if term is None:
+                        x = sign * (have - want) / scale
+                        # logistic(x), inlined
+                        if x >= 0:
+                            term = 1.0 / (1.0 + exp(-x))
+                        else:
+                            z = exp(x)
+                            term = z / (1.0 + z)
+                        memo[have] = term
+                    total += term
                 elif kind == _STR_EQ:
                     if have == want:  # as compare("eq", have, want) for a string want
                         total += 1.0
