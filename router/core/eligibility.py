@@ -131,26 +131,30 @@ def quick_check(ctx: ItemContext) -> Callable[[AgentState], bool]:
     required = ctx.required_selectors
 
     def check(agent: AgentState) -> bool:
-        if qid not in agent.queues or agent.presence not in allowed:
+        if (
+            qid not in agent.queues
+            or agent.presence not in allowed
+            or units > agent.total_units - agent.used_units
+            or (declines and declines.get(agent.id, 0) >= limit)
+        ):
             return False
-        if declines and declines.get(agent.id, 0) >= limit:
-            return False
-        if units > agent.total_units - agent.used_units:
-            return False
-        for profile in profiles:
-            room = agent.profile_limits.get(profile)
-            if room is None:
-                room = defaults.get(profile, 0)
-            if room - agent.profile_used.get(profile, 0) < 1:
-                return False
+        if profiles:
+            limits, used = agent.profile_limits, agent.profile_used
+            for profile in profiles:
+                room = limits.get(profile)
+                if room is None:
+                    room = defaults.get(profile, 0)
+                if room - used.get(profile, 0) < 1:
+                    return False
         if needs:
             skills = agent.skills
             for skill, minimum in needs:
                 if skills.get(skill, -1) < minimum:
                     return False
-        for selector in required:  # noqa: SIM110 - a loop is faster than all() here
-            if not selector_matches(agent, selector):
-                return False
+        if required:
+            for selector in required:
+                if not selector_matches(agent, selector):
+                    return False
         return True
 
     return check
