@@ -636,6 +636,10 @@ class MemoryStore:
         a = self._s.agents.get(agent_id)
         return None if a is None else self._agent_view(a)
 
+    async def recorded(self, event_id: str) -> Outcome | None:
+        outcome = self._s.results.get(event_id)
+        return None if outcome is None else structs.replace(outcome, duplicate=True)
+
     async def get_offer(self, offer_id: str) -> OfferRecord | None:
         o = self._s.offers.get(offer_id)
         if o is None:

@@ -402,6 +402,10 @@ class RedisStore:
             return None
         return codec.agent_from_hash(f)
 
+    async def recorded(self, event_id: str) -> Outcome | None:
+        raw = await self._b.client.hget(keys.results(self._tenant), event_id)
+        return None if raw is None else codec.decode_outcome(raw, True, event_id)
+
     async def get_offer(self, offer_id: str) -> OfferRecord | None:
         f = await self._hgetall(keys.offer(self._tenant, offer_id))
         if not f:

@@ -138,6 +138,22 @@ async def test_a_conflict_is_not_recorded_so_the_id_can_commit_later(store: Stor
     assert second.ok and not second.duplicate
 
 
+async def test_recorded_returns_what_an_event_id_did_and_nothing_for_conflicts(
+    store: Store,
+) -> None:
+    v = await enqueue(store, "i")
+    assert await store.recorded("c1") is None
+    await store.commit_offer("c1", commit("o1", "i", "x", v), now=NOW, outputs=["{}"])
+    assert await store.recorded("c1") is None  # conflict: agent unknown, not recorded
+    await store.upsert_agent("ag", agent("x"), now=NOW)
+    first = await store.commit_offer("c1", commit("o1", "i", "x", v), now=NOW,
+                                     outputs=['{"a":1}'])
+    again = await store.recorded("c1")
+    assert again is not None and again.duplicate
+    assert again.outputs == first.outputs == ('{"a":1}',)
+    assert again.offer_id == first.offer_id
+
+
 async def test_commit_checks_presence_membership_units_and_profiles(store: Store) -> None:
     await store.upsert_agent("a1", agent("away", presence="away"), now=NOW)
     await store.upsert_agent("a2", agent("other", queues=("r",)), now=NOW)
