@@ -18,6 +18,8 @@ environment:
   ROUTER_TOPIC_RETENTION_MS retention of each topic          (default 7 days)
   ROUTER_CONFIG             routing configuration YAML file  (default: the bundled sample)
   ROUTER_HTTP_ADDRESS       worker /metrics /livez /readyz   (default 127.0.0.1:9108)
+  ROUTER_SWEEP_INTERVAL_MS  how often due offers/wrap-ups are looked for (default 1000)
+  ROUTER_QUEUE_SWEEP_MS     periodic cycle of every queue; 0 turns it off (default 5000)
 """
 
 

@@ -43,6 +43,8 @@ class Settings:
     config_path: Path | None = None
     max_event_bytes: int = 64 * 1024
     http_address: str = "127.0.0.1:9108"
+    sweep_interval_ms: int = 1000
+    queue_sweep_ms: int = 5000
 
     def to_env(self) -> dict[str, str]:
         """The variables that make a child process (a worker, the demo) see these settings."""
@@ -57,6 +59,8 @@ class Settings:
             "ROUTER_APP_ID": self.app_id,
             "ROUTER_MAX_EVENT_BYTES": str(self.max_event_bytes),
             "ROUTER_HTTP_ADDRESS": self.http_address,
+            "ROUTER_SWEEP_INTERVAL_MS": str(self.sweep_interval_ms),
+            "ROUTER_QUEUE_SWEEP_MS": str(self.queue_sweep_ms),
         }
         if self.config_path is not None:
             env["ROUTER_CONFIG"] = str(self.config_path)
@@ -80,4 +84,6 @@ class Settings:
             config_path=Path(config) if config else None,
             max_event_bytes=_int(env, "ROUTER_MAX_EVENT_BYTES", cls.max_event_bytes, 1024),
             http_address=env.get("ROUTER_HTTP_ADDRESS", cls.http_address),
+            sweep_interval_ms=_int(env, "ROUTER_SWEEP_INTERVAL_MS", cls.sweep_interval_ms, 10),
+            queue_sweep_ms=_int(env, "ROUTER_QUEUE_SWEEP_MS", cls.queue_sweep_ms, 0),
         )

@@ -13,6 +13,7 @@ from router.settings import Settings
 WORK_ITEMS = "work-items"
 AGENTS = "agents"
 OFFER_RESPONSES = "offer-responses"
+TIMERS = "timers"
 DEAD_LETTER = "dead-letter"
 
 

@@ -1,13 +1,16 @@
-"""Builds the Faust application: topics, agents and their lifecycle.
+"""Builds the Faust application: topics, agents, the sweeper and their lifecycle.
 
 The application is built by a function rather than at import time so that the CLI, the
 tests and the demo can each give it their own settings (topic prefix, broker, Redis).
 Agents stay thin: they turn a Kafka record into an `InboundMessage` and hand it to the
-topic's `Ingest`; everything else happens below them.
+topic's `Ingest`, whose handlers call the routing service and publish its outputs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,22 +18,31 @@ import faust
 from mode import Service
 
 from router.config.load import load_config
+from router.contract.codec import encode
+from router.contract.envelope import Event
 from router.contract.topics import input_types
 from router.observability.http import HttpEndpoints
+from router.service.handlers import RoutingService
+from router.service.tenancy import tenants_of
 from router.settings import Settings
-from router.streams.handlers import intake_handlers
-from router.streams.ingest import InboundMessage, Ingest
-from router.streams.redis_client import RedisHandle
+from router.state.redis_store import RedisBackend
+from router.streams.ingest import Handler, InboundMessage, Ingest
+from router.streams.publish import Publisher
+from router.streams.sweeper import Sweeper
 from router.topics import (
     AGENTS,
     DEAD_LETTER,
     DEAD_LETTER_MAX_MESSAGE_BYTES,
     OFFER_RESPONSES,
+    TIMERS,
     WORK_ITEMS,
     topic_name,
+    topics,
 )
 
-INPUT_TOPICS = (WORK_ITEMS, AGENTS, OFFER_RESPONSES)
+log = logging.getLogger(__name__)
+
+INPUT_TOPICS = (WORK_ITEMS, AGENTS, OFFER_RESPONSES, TIMERS)
 
 
 def _raw_topic(app: faust.App, name: str) -> Any:
@@ -51,6 +63,14 @@ def _inbound(event: Any) -> InboundMessage:
     )
 
 
+def _config_version(settings: Settings, version: int) -> str:
+    """The configured version plus a digest of the file, so two edits that forget to
+    bump `version` still record different versions on their decisions (B4)."""
+    path = settings.config_path
+    text = path.read_bytes() if path is not None else b"bundled sample"
+    return f"{version}-{hashlib.sha256(text).hexdigest()[:12]}"
+
+
 def build_app(settings: Settings) -> faust.App:
     config = load_config(settings.config_path)
     known_tenants = frozenset(tenant.id for tenant in config.tenants)
@@ -67,26 +87,54 @@ def build_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         producer_max_request_size=DEAD_LETTER_MAX_MESSAGE_BYTES,
     )
-    redis = RedisHandle(settings.redis_url)
-    dead_letter = _raw_topic(app, topic_name(settings, DEAD_LETTER))
-    handlers = intake_handlers(redis)
+    backend = RedisBackend.from_url(settings.redis_url)
+    service = RoutingService(tenants_of(
+        config, {t: backend.tenant(t) for t in known_tenants},
+        _config_version(settings, config.version),
+    ))
+    outputs = {
+        contract.name: _raw_topic(app, contract.name)
+        for contract in topics(settings) if contract.direction == "out"
+    }
+    publisher = Publisher(outputs, settings.topic_prefix)
+    timers = _raw_topic(app, topic_name(settings, TIMERS))
+
+    async def route(event: Event[Any], _message: InboundMessage) -> None:
+        await publisher.publish(await service.handle(event))
 
     for suffix in INPUT_TOPICS:
+        types = input_types(suffix)
+        handlers: dict[str, Handler] = dict.fromkeys(types, route)
         ingest = Ingest(
             suffix=suffix,
-            event_types=input_types(suffix),
+            event_types=types,
             handlers=handlers,
-            dead_letter=dead_letter,
+            dead_letter=outputs[topic_name(settings, DEAD_LETTER)],
             known_tenants=known_tenants,
             max_bytes=settings.max_event_bytes,
         )
         _add_agent(app, _raw_topic(app, topic_name(settings, suffix)), ingest, suffix)
 
+    async def send_timer(event: Event[Any]) -> None:
+        await timers.send(key=event.key, value=encode(event))
+
+    sweeper = Sweeper(service.tenants, send_timer, queue_sweep_s=settings.queue_sweep_ms / 1000)
+
+    async def sweep() -> None:
+        if app.rebalancing_count == 0:
+            return  # not consuming yet; timers published now would wait anyway
+        try:
+            await sweeper.tick(time.time())
+        except Exception:  # a sweep that fails is retried by the next one
+            log.exception("sweep failed")
+
+    app.timer(settings.sweep_interval_ms / 1000)(sweep)
+
     async def readiness() -> str | None:
         if app.rebalancing or app.rebalancing_count == 0:
             return "waiting for a partition assignment"
         try:
-            await redis.client.ping()
+            await backend.client.ping()
         except Exception as exc:  # any failure to answer means not ready
             return f"Redis does not answer: {exc}"
         return None
@@ -94,7 +142,7 @@ def build_app(settings: Settings) -> faust.App:
     @app.service
     class RedisLifecycle(Service):
         async def on_stop(self) -> None:
-            await redis.close()
+            await backend.client.aclose()
 
     @app.service
     class Endpoints(HttpEndpoints):

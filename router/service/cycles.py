@@ -1,0 +1,155 @@
+"""Assignment cycles: decide in the core, commit through the store, re-decide on conflict.
+
+Item-triggered cycles look for the best agent for one item; agent-triggered cycles look
+for the best item for one agent across its queues (SPEC P5); a queue sweep runs the
+agent-triggered cycle for the queue's agents that have room. Each commit carries an id
+derived from the cause and the commit's position, so a redelivered cause finds its
+commits already recorded and re-emits exactly what they emitted the first time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from router.contract.codec import DecodeError, decode, encode
+from router.contract.envelope import Event
+from router.contract.ids import derive_id
+from router.core.decide import QueueBacklog, decide_for_agent, decide_for_item
+from router.core.decision import Offer
+from router.service.outputs import Outputs, offer_outputs
+from router.service.tenancy import TenantRouting
+from router.state.model import OfferCommit, Outcome
+
+CANDIDATE_AGENTS = 200
+"""Agents of a queue's ready index one item-triggered cycle considers (most room first)."""
+CONFLICT_RETRIES = 5
+MAX_OFFERS_PER_AGENT_CYCLE = 50
+
+
+class Cycles:
+    def __init__(self, ctx: TenantRouting, *, time_of: Any) -> None:
+        self._ctx = ctx
+        self._time_of = time_of
+
+    async def offer_item(self, item_id: str, cause_id: str, now: float) -> list[Event[Any]]:
+        """Item-triggered: the best agent for `item_id`, if the item is still queued."""
+        ctx = self._ctx
+        commit_id = derive_id(cause_id, "item-cycle", 0)
+        earlier = await self._earlier(commit_id)
+        if earlier is not None:
+            return earlier
+        for _ in range(CONFLICT_RETRIES):
+            record = await ctx.store.get_item(item_id)
+            if record is None or record.state != "queued" or record.queue is None:
+                return []
+            queue = ctx.queues.get(record.queue)
+            workstream = ctx.workstreams.get(record.item.workstream)
+            if workstream is None or queue is None:
+                return []
+            agents = await ctx.store.candidate_agents(queue.id, CANDIDATE_AGENTS)
+            decision = decide_for_item(record.item, queue, workstream, agents, now, ctx.policy)
+            if not isinstance(decision, Offer):
+                return []
+            outcome, events = await self._commit(decision, record.version, commit_id, now)
+            if not outcome.conflict:
+                return events
+        return []
+
+    async def fill_agent(self, agent_id: str, cause_id: str, now: float) -> list[Event[Any]]:
+        """Agent-triggered: offer the agent the best items across its queues while it has
+        room (P5), one commit at a time so every commit sees the previous one."""
+        ctx = self._ctx
+        events: list[Event[Any]] = []
+        conflicts = 0
+        position = 0
+        while position < MAX_OFFERS_PER_AGENT_CYCLE and conflicts < CONFLICT_RETRIES:
+            commit_id = derive_id(cause_id, f"agent-cycle:{agent_id}", position)
+            earlier = await self._earlier(commit_id)
+            if earlier is not None:
+                events.extend(earlier)
+                position += 1
+                continue
+            agent = await ctx.store.get_agent(agent_id)
+            if agent is None:
+                break
+            backlogs: list[QueueBacklog] = []
+            versions: dict[str, int] = {}
+            for queue_id in agent.queues:
+                queue = ctx.queues.get(queue_id)
+                if queue is None:
+                    continue
+                queued = await ctx.store.top_items(queue_id, ctx.block_sizes[queue_id])
+                versions.update((q.item.id, q.version) for q in queued)
+                backlogs.append(QueueBacklog(
+                    queue=queue,
+                    workstreams=dict(ctx.workstreams),
+                    items=tuple(q.item for q in queued),
+                    block_size=ctx.block_sizes[queue_id],
+                ))
+            decision = decide_for_agent(agent, backlogs, now, ctx.policy)
+            if not isinstance(decision, Offer):
+                break
+            outcome, committed = await self._commit(
+                decision, versions[decision.item.id], commit_id, now
+            )
+            if outcome.conflict:
+                conflicts += 1
+                continue
+            events.extend(committed)
+            position += 1
+        return events
+
+    async def sweep_queue(self, queue_id: str, cause_id: str, now: float) -> list[Event[Any]]:
+        """Time alone can make an assignment possible (expired requirements, P4 buckets,
+        records channels): give each agent of the queue with room an agent cycle."""
+        events: list[Event[Any]] = []
+        for agent in await self._ctx.store.candidate_agents(queue_id, CANDIDATE_AGENTS):
+            events.extend(await self.fill_agent(agent.id, derive_id(cause_id, agent.id), now))
+        return events
+
+    async def _earlier(self, commit_id: str) -> list[Event[Any]] | None:
+        """What this commit emitted if a previous run of the same cause made it."""
+        outcome = await self._ctx.store.recorded(commit_id)
+        return None if outcome is None else recorded(outcome)
+
+    async def _commit(self, offer: Offer, version: int, commit_id: str,
+                      now: float) -> tuple[Outcome, list[Event[Any]]]:
+        ctx = self._ctx
+        workstream = ctx.workstreams[offer.item.workstream]
+        out = Outputs(commit_id, ctx.id, self._time_of(now), ctx.config_version)
+        offer_outputs(out, offer, commit_id)
+        outcome = await ctx.store.commit_offer(
+            commit_id,
+            OfferCommit(
+                offer_id=commit_id,
+                item_id=offer.item.id,
+                agent_id=offer.agent.id,
+                queue=offer.queue,
+                item_version=version,
+                units=offer.units,
+                profiles=offer.profiles,
+                profile_defaults=dict(ctx.policy.profile_defaults),
+                allowed_presences=workstream.allowed_presences,
+                deadline=offer.expires_at if offer.mode == "offer" else None,
+            ),
+            now=now,
+            outputs=[encoded(e) for e in out.events],
+        )
+        if outcome.conflict or not outcome.ok:
+            return outcome, []
+        return outcome, recorded(outcome)
+
+
+def encoded(event: Event[Any]) -> str:
+    return encode(event).decode()
+
+
+def recorded(outcome: Outcome) -> list[Event[Any]]:
+    """The outputs stored with a commit: the ones emitted the first time, duplicate or not."""
+    events: list[Event[Any]] = []
+    for raw in outcome.outputs:
+        try:
+            events.append(decode(raw.encode()))
+        except DecodeError as exc:  # written by this code; unreadable means a bug
+            raise RuntimeError(f"recorded output of {outcome.event_id} unreadable: {exc}") from exc
+    return events

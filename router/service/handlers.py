@@ -1,0 +1,312 @@
+"""What each input event does: map it, call the core, commit through the store, and
+return the output events (never publish them: the caller does, after which the input
+counts as handled).
+
+Outputs of a commit are recorded with it and replayed verbatim; every other output is
+built from the recorded outcome and the input event alone, with ids derived from the
+input's id and the input's time, so a redelivered event yields identical outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from router.contract import inputs as i
+from router.contract import outputs as o
+from router.contract.envelope import Event
+from router.core.classify import ClassificationFailed, classify
+from router.core.prioritize import priority_key
+from router.core.requirements import attach_requirements
+from router.core.types import WorkItem
+from router.service import mapping
+from router.service.cycles import Cycles
+from router.service.outputs import Outputs, utc
+from router.service.tenancy import TenantRouting
+from router.state.model import Outcome
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TenantRouting, Any, float], Awaitable[list[Event[Any]]]]
+
+
+class RoutingService:
+    """The router's behaviour for every input event type, for every configured tenant."""
+
+    def __init__(self, tenants: Mapping[str, TenantRouting],
+                 clock: Callable[[], float] = time.time) -> None:
+        self._tenants = tenants
+        self._clock = clock
+        self._handlers: dict[str, Handler] = {
+            "work_item.created": self._created,
+            "work_item.updated": self._updated,
+            "work_item.cancelled": self._cancelled,
+            "work_item.completed": self._completed,
+            "work_item.closed": self._closed,
+            "work_item.requeue_requested": self._unsupported,
+            "agent.registered": self._agent_registered,
+            "agent.presence_changed": self._agent_changed,
+            "agent.capacity_changed": self._agent_changed,
+            "agent.queues_changed": self._agent_changed,
+            "agent.profile_updated": self._agent_changed,
+            "agent.offer_accepted": self._accepted,
+            "agent.offer_declined": self._declined,
+            "agent.item_picked": self._unsupported,
+            "timer.offer_due": self._offer_due,
+            "timer.wrap_up_due": self._wrap_up_due,
+            "timer.queue_sweep": self._queue_sweep,
+        }
+
+    @property
+    def tenants(self) -> Mapping[str, TenantRouting]:
+        return self._tenants
+
+    async def handle(self, event: Event[Any]) -> list[Event[Any]]:
+        ctx = self._tenants[event.tenant]
+        return await self._handlers[event.type](ctx, event, self._clock())
+
+    def _out(self, ctx: TenantRouting, event: Event[Any]) -> Outputs:
+        return Outputs(event.id, ctx.id, event.time, ctx.config_version)
+
+    def _cycles(self, ctx: TenantRouting) -> Cycles:
+        return Cycles(ctx, time_of=utc)
+
+    # -- work items ------------------------------------------------------------------
+
+    async def _created(self, ctx: TenantRouting, event: i.WorkItemCreated,
+                       now: float) -> list[Event[Any]]:
+        workstream = ctx.workstreams.get(event.data.workstream)
+        item = mapping.new_work_item(event, workstream)
+        return await self._place(ctx, event, item, now)
+
+    async def _updated(self, ctx: TenantRouting, event: i.WorkItemUpdated,
+                       now: float) -> list[Event[Any]]:
+        record = await ctx.store.get_item(event.subject)
+        if record is None:
+            log.warning("%s: update for unknown item %s ignored", ctx.id, event.subject)
+            return []
+        item = mapping.updated_work_item(record.item, event.data)
+        return await self._place(ctx, event, item, now)
+
+    async def _place(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
+                     now: float) -> list[Event[Any]]:
+        """Classify, attach requirements, prioritize and queue (C3 to C6, P1 to P4); an
+        update re-runs all of it (C5). Then look for an agent."""
+        out = self._out(ctx, event)
+        workstream = ctx.workstreams.get(item.workstream)
+        if workstream is None:
+            return await self._unclassified(ctx, event, item, out, now,
+                                            f"unknown workstream {item.workstream!r}")
+        result = classify(item, workstream, now, known_queues=ctx.queues.keys())
+        if isinstance(result, ClassificationFailed):
+            return await self._unclassified(ctx, event, item, out, now, result.reason)
+        item = attach_requirements(item, workstream, now)
+        queue = ctx.queues[result.queue]
+        bucket, order_key = priority_key(item, queue, now)
+        outcome = await ctx.store.upsert_item(event.id, item, queue=queue.id, bucket=bucket,
+                                              order_key=order_key, now=now)
+        if not outcome.ok:
+            return out.events
+        out.add(o.WorkItemClassified, item.id, o.WorkItemClassifiedData(
+            workstream=workstream.id, queue=queue.id, rule=result.rule or None,
+            config_version=ctx.config_version))
+        bucket_name = (queue.prioritization[bucket].name or f"rule {bucket + 1}"
+                       if 0 <= bucket < len(queue.prioritization) else None)
+        out.add(o.WorkItemQueued, item.id, o.WorkItemQueuedData(
+            queue=queue.id, bucket=bucket_name, config_version=ctx.config_version))
+        return out.events + await self._cycles(ctx).offer_item(item.id, event.id, now)
+
+    async def _unclassified(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
+                            out: Outputs, now: float, reason: str) -> list[Event[Any]]:
+        """Reported, kept (unqueued), never dropped (C3)."""
+        outcome = await ctx.store.upsert_item(event.id, item, queue=None, bucket=0,
+                                              order_key=(), now=now)
+        if outcome.ok:
+            out.add(o.WorkItemClassificationFailed, item.id, o.WorkItemClassificationFailedData(
+                workstream=item.workstream, reason=reason, config_version=ctx.config_version))
+        return out.events
+
+    async def _cancelled(self, ctx: TenantRouting, event: i.WorkItemCancelled,
+                         now: float) -> list[Event[Any]]:
+        outcome = await ctx.store.cancel(event.id, event.subject, now=now)
+        out = self._out(ctx, event)
+        if outcome.ok:
+            self._revoked(out, outcome, event.subject, "item_cancelled")
+            out.add(i.WorkItemCancelled, event.subject,
+                    i.WorkItemCancelledData(reason=event.data.reason))
+        return out.events + await self._after_release(ctx, outcome, event.id, now)
+
+    async def _completed(self, ctx: TenantRouting, event: i.WorkItemCompleted,
+                         now: float) -> list[Event[Any]]:
+        record = await ctx.store.get_item(event.subject)
+        workstream = ctx.workstreams.get(record.item.workstream) if record else None
+        wrap_up = workstream.wrap_up if workstream else None
+        mode = wrap_up.mode if wrap_up else "until_closed"
+        release_at = (now + wrap_up.seconds
+                      if wrap_up and wrap_up.mode == "seconds" and wrap_up.seconds else None)
+        outcome = await ctx.store.complete(event.id, event.subject, now=now, wrap_up=mode,
+                                           release_at=release_at)
+        out = self._out(ctx, event)
+        if outcome.ok:
+            out.add(i.WorkItemCompleted, event.subject, i.WorkItemCompletedData())
+        return out.events + await self._after_release(ctx, outcome, event.id, now)
+
+    async def _closed(self, ctx: TenantRouting, event: i.WorkItemClosed,
+                      now: float) -> list[Event[Any]]:
+        outcome = await ctx.store.close(event.id, event.subject, now=now)
+        return await self._after_release(ctx, outcome, event.id, now)
+
+    # -- agents ----------------------------------------------------------------------
+
+    async def _agent_registered(self, ctx: TenantRouting, event: i.AgentRegistered,
+                                now: float) -> list[Event[Any]]:
+        previous = await ctx.store.get_agent(event.subject)
+        base = ctx.policy.base_presence(event.data.presence)
+        agent = mapping.registered_agent(event, previous, now, base)
+        return await self._agent_upsert(ctx, event, agent, base, now)
+
+    async def _agent_changed(self, ctx: TenantRouting, event: Event[Any],
+                             now: float) -> list[Event[Any]]:
+        agent = await ctx.store.get_agent(event.subject)
+        if agent is None:
+            log.warning("%s: %s for unregistered agent %s ignored", ctx.id, event.type,
+                        event.subject)
+            return []
+        data = event.data
+        if isinstance(data, i.AgentPresenceChangedData):
+            agent = mapping.with_presence(agent, data.presence,
+                                          ctx.policy.base_presence(data.presence), now)
+        elif isinstance(data, i.AgentCapacityChangedData):
+            agent = mapping.with_capacity(agent, data)
+        elif isinstance(data, i.AgentQueuesChangedData):
+            agent = mapping.with_queues(agent, data, now)
+        elif isinstance(data, i.AgentProfileUpdatedData):
+            agent = mapping.with_profile(agent, data)
+        base = ctx.policy.base_presence(agent.presence)
+        return await self._agent_upsert(ctx, event, agent, base, now)
+
+    async def _agent_upsert(self, ctx: TenantRouting, event: Event[Any], agent: Any,
+                            base: str, now: float) -> list[Event[Any]]:
+        """Every agent change may free or revoke work: offers of an agent going offline
+        are revoked (O5) and their items offered again; an agent with room gets a cycle."""
+        outcome = await ctx.store.upsert_agent(event.id, agent, now=now, base_presence=base)
+        out = self._out(ctx, event)
+        cycles = self._cycles(ctx)
+        events = list(out.events)
+        for index, offer_id in enumerate(outcome.revoked):
+            revoked = Outputs(f"{event.id}/revoked/{index}", ctx.id, event.time,
+                              ctx.config_version)
+            record = await ctx.store.get_offer(offer_id)
+            if record is not None:
+                revoked.add(o.OfferRevoked, record.item_id, o.OfferRevokedData(
+                    offer_id=offer_id, agent_id=record.agent_id, reason="agent_unavailable"))
+                events += revoked.events
+                events += await cycles.offer_item(record.item_id, revoked.cause_id, now)
+        return events + await cycles.fill_agent(agent.id, event.id, now)
+
+    # -- offers ----------------------------------------------------------------------
+
+    async def _accepted(self, ctx: TenantRouting, event: i.AgentOfferAccepted,
+                        now: float) -> list[Event[Any]]:
+        offer = await ctx.store.get_offer(event.data.offer_id)
+        if offer is None or offer.agent_id != event.data.agent_id:
+            log.warning("%s: accept of %s by %s does not match an offer to that agent",
+                        ctx.id, event.data.offer_id, event.data.agent_id)
+            return []
+        outcome = await ctx.store.accept(event.id, offer.offer_id, now=now)
+        out = self._out(ctx, event)
+        if outcome.ok:
+            out.add(o.OfferAccepted, offer.item_id, o.OfferAcceptedOutData(
+                offer_id=offer.offer_id, agent_id=offer.agent_id))
+            out.add(o.AssignmentCreated, offer.item_id, o.AssignmentCreatedData(
+                assignment_id=offer.offer_id, agent_id=offer.agent_id, queue=offer.queue,
+                via="offer", offer_id=offer.offer_id, capacity_units=offer.units,
+                capacity_profiles=dict.fromkeys(offer.profiles, 1),
+                config_version=ctx.config_version))
+        return out.events
+
+    async def _declined(self, ctx: TenantRouting, event: i.AgentOfferDeclined,
+                        now: float) -> list[Event[Any]]:
+        offer = await ctx.store.get_offer(event.data.offer_id)
+        if offer is None or offer.agent_id != event.data.agent_id:
+            log.warning("%s: decline of %s by %s does not match an offer to that agent",
+                        ctx.id, event.data.offer_id, event.data.agent_id)
+            return []
+        outcome = await ctx.store.decline(
+            event.id, offer.offer_id, now=now, decline_limit=ctx.policy.decline_limit,
+            max_distinct_declines=ctx.policy.max_distinct_declines)
+        out = self._out(ctx, event)
+        if outcome.ok:
+            out.add(o.OfferDeclined, offer.item_id, o.OfferDeclinedOutData(
+                offer_id=offer.offer_id, agent_id=offer.agent_id, reason=event.data.reason))
+            self._decline_outputs(ctx, out, outcome, offer.item_id, offer.agent_id,
+                                  offer.offer_id, "declined")
+        return out.events + await self._after_decline(ctx, outcome, offer.item_id,
+                                                      offer.agent_id, event.id, now)
+
+    async def _offer_due(self, ctx: TenantRouting, event: i.TimerOfferDue,
+                         now: float) -> list[Event[Any]]:
+        outcome = await ctx.store.expire(
+            event.id, event.data.offer_id, now=now, decline_limit=ctx.policy.decline_limit,
+            max_distinct_declines=ctx.policy.max_distinct_declines)
+        out = self._out(ctx, event)
+        if outcome.ok:
+            out.add(o.OfferExpired, event.subject, o.OfferExpiredData(
+                offer_id=event.data.offer_id, agent_id=event.data.agent_id))
+            self._decline_outputs(ctx, out, outcome, event.subject, event.data.agent_id,
+                                  event.data.offer_id, "expired")
+        return out.events + await self._after_decline(ctx, outcome, event.subject,
+                                                      event.data.agent_id, event.id, now)
+
+    def _decline_outputs(self, ctx: TenantRouting, out: Outputs, outcome: Outcome,
+                         item_id: str, agent_id: str, offer_id: str, cause: str) -> None:
+        out.add(o.DeclineRecorded, item_id, o.DeclineRecordedData(
+            agent_id=agent_id, offer_id=offer_id, cause=cause,  # type: ignore[arg-type]
+            agent_declines=outcome.declines or 1,
+            distinct_decliners=outcome.distinct_decliners or 1))
+        if outcome.agent_excluded:
+            out.add(o.AgentExcluded, item_id, o.AgentExcludedData(
+                agent_id=agent_id, declines=outcome.declines or 1,
+                limit=ctx.policy.decline_limit))
+        if outcome.item_excluded:
+            out.add(o.ItemExcluded, item_id, o.ItemExcludedData(
+                distinct_decliners=outcome.distinct_decliners or 1))
+
+    async def _after_decline(self, ctx: TenantRouting, outcome: Outcome, item_id: str,
+                             agent_id: str, cause_id: str, now: float) -> list[Event[Any]]:
+        """The item goes to the next agent; the agent's freed capacity to its next item."""
+        if not outcome.ok:
+            return []
+        cycles = self._cycles(ctx)
+        return (await cycles.offer_item(item_id, cause_id, now)
+                + await cycles.fill_agent(agent_id, cause_id, now))
+
+    async def _wrap_up_due(self, ctx: TenantRouting, event: i.TimerWrapUpDue,
+                           now: float) -> list[Event[Any]]:
+        outcome = await ctx.store.release_wrap_up(event.id, event.subject, now=now)
+        return await self._after_release(ctx, outcome, event.id, now)
+
+    async def _queue_sweep(self, ctx: TenantRouting, event: i.TimerQueueSweep,
+                           now: float) -> list[Event[Any]]:
+        return await self._cycles(ctx).sweep_queue(event.data.queue, event.id, now)
+
+    async def _after_release(self, ctx: TenantRouting, outcome: Outcome, cause_id: str,
+                             now: float) -> list[Event[Any]]:
+        """Released capacity is a trigger (DESIGN): the agent's next item, across queues."""
+        if not outcome.ok or outcome.agent_id is None:
+            return []
+        return await self._cycles(ctx).fill_agent(outcome.agent_id, cause_id, now)
+
+    def _revoked(self, out: Outputs, outcome: Outcome, item_id: str, reason: str) -> None:
+        for offer_id in outcome.revoked:
+            out.add(o.OfferRevoked, item_id, o.OfferRevokedData(
+                offer_id=offer_id, agent_id=outcome.agent_id or "unknown",
+                reason=reason))
+
+    async def _unsupported(self, ctx: TenantRouting, event: Event[Any],
+                           now: float) -> list[Event[Any]]:
+        log.warning("%s: %s is not supported yet; event %s had no effect", ctx.id,
+                    event.type, event.id)
+        return []

@@ -1,0 +1,192 @@
+"""The routing service over the in-memory store: the lifecycle of SPEC C1 and O1 to O5,
+and redelivery (DESIGN invariant 4). The same service runs in the worker on Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from router.config.load import load_config
+from router.contract import inputs as i
+from router.contract.codec import encode
+from router.contract.envelope import SCHEMA_VERSION, Event
+from router.service.handlers import RoutingService
+from router.service.tenancy import tenants_of
+from router.state.memory_store import MemoryBackend
+
+T0 = 1_750_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _service(clock: Clock) -> RoutingService:
+    config = load_config(None)
+    backend = MemoryBackend()
+    stores = {t.id: backend.tenant(t.id) for t in config.tenants}
+    return RoutingService(tenants_of(config, stores, "1-test"), clock=clock)
+
+
+def _event(cls: type[Event[Any]], event_id: str, subject: str, data: Any,
+           at: float = T0) -> Event[Any]:
+    return cls(id=event_id, tenant="acme", time=datetime.fromtimestamp(at, UTC),
+               source="test", subject=subject, schema_version=SCHEMA_VERSION, data=data)
+
+
+def _agent(agent_id: str, queues: list[str], units: int = 30,
+           presence: str = "available") -> Event[Any]:
+    return _event(i.AgentRegistered, f"reg-{agent_id}", agent_id, i.AgentRegisteredData(
+        capacity=i.Capacity(units=units, profiles={"chat": 3}),
+        skills={"fr": 4, "billing": 3}, queues=queues, presence=presence))
+
+
+def _item(item_id: str, **attributes: Any) -> Event[Any]:
+    return _event(i.WorkItemCreated, f"new-{item_id}", item_id,
+                  i.WorkItemCreatedData(workstream="chat", attributes=attributes))
+
+
+def _types(events: list[Event[Any]]) -> list[str]:
+    return [e.type for e in events]
+
+
+def _offer(events: list[Event[Any]]) -> Event[Any]:
+    [offer] = [e for e in events if e.type == "offer.issued"]
+    return offer
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_an_item_is_classified_queued_offered_accepted_completed_and_closed() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        assert await service.handle(_agent("ana", ["general"])) == []
+        events = await service.handle(_item("c1"))
+        assert _types(events) == ["work_item.classified", "work_item.queued", "offer.issued"]
+        offer = _offer(events)
+        assert offer.data.agent_id == "ana" and offer.data.queue == "general"
+        assert offer.data.explanation.winner.agent_id == "ana"
+        accepted = await service.handle(_event(
+            i.AgentOfferAccepted, "acc-1", "c1",
+            i.OfferAcceptedData(offer_id=offer.data.offer_id, agent_id="ana")))
+        assert _types(accepted) == ["offer.accepted", "assignment.created"]
+        assert accepted[1].data.assignment_id == offer.data.offer_id
+        done = await service.handle(_event(i.WorkItemCompleted, "done-1", "c1",
+                                           i.WorkItemCompletedData()))
+        assert _types(done) == ["work_item.completed"]
+        assert await service.handle(_event(i.WorkItemClosed, "close-1", "c1",
+                                           i.WorkItemClosedData())) == []
+
+    run(scenario())
+
+
+def test_an_item_waits_until_an_agent_arrives_then_the_agent_cycle_offers_it() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        assert _types(await service.handle(_item("c1"))) == [
+            "work_item.classified", "work_item.queued"]
+        events = await service.handle(_agent("ana", ["general"]))
+        assert _offer(events).subject == "c1"
+
+    run(scenario())
+
+
+def test_a_decline_offers_the_item_to_the_next_agent_and_the_limit_excludes() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        await service.handle(_agent("ana", ["general"]))
+        await service.handle(_agent("bo", ["general"]))
+        offer = _offer(await service.handle(_item("c1")))
+        first = offer.data.agent_id
+        declined = await service.handle(_event(
+            i.AgentOfferDeclined, "dec-1", "c1",
+            i.OfferDeclinedData(offer_id=offer.data.offer_id, agent_id=first)))
+        assert _types(declined)[:2] == ["offer.declined", "decline.recorded"]
+        again = _offer(declined)
+        assert again.data.agent_id != first
+
+    run(scenario())
+
+
+def test_an_unanswered_offer_expires_by_its_timer_and_moves_on() -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        service = _service(clock)
+        await service.handle(_agent("ana", ["general"]))
+        await service.handle(_agent("bo", ["general"]))
+        offer = _offer(await service.handle(_item("c1")))
+        clock.now = offer.data.deadline.timestamp() + 1
+        due = _event(i.TimerOfferDue, "due-1", "c1", i.OfferDueData(
+            offer_id=offer.data.offer_id, agent_id=offer.data.agent_id), at=clock.now)
+        events = await service.handle(due)
+        assert _types(events)[:2] == ["offer.expired", "decline.recorded"]
+        assert events[1].data.cause == "expired"
+        assert _offer(events).data.agent_id != offer.data.agent_id
+
+    run(scenario())
+
+
+def test_cancelling_revokes_the_offer_and_frees_the_agent_for_the_next_item() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        await service.handle(_agent("ana", ["general"], units=30))  # one chat item
+        offer = _offer(await service.handle(_item("c1")))
+        assert "offer.issued" not in _types(await service.handle(_item("c2")))
+        events = await service.handle(_event(i.WorkItemCancelled, "cx-1", "c1",
+                                             i.WorkItemCancelledData(reason="customer left")))
+        assert _types(events)[:2] == ["offer.revoked", "work_item.cancelled"]
+        assert events[0].data.offer_id == offer.data.offer_id
+        assert _offer(events).subject == "c2"
+
+    run(scenario())
+
+
+def test_an_agent_going_offline_gets_its_offers_revoked_and_the_item_moves() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        await service.handle(_agent("ana", ["general"]))
+        offer = _offer(await service.handle(_item("c1")))
+        await service.handle(_agent("bo", ["general"], presence="offline"))
+        await service.handle(_event(i.AgentPresenceChanged, "p-bo", "bo",
+                                    i.AgentPresenceChangedData(presence="available")))
+        events = await service.handle(_event(i.AgentPresenceChanged, "p-ana", "ana",
+                                             i.AgentPresenceChangedData(presence="offline")))
+        assert "offer.revoked" in _types(events)
+        moved = _offer(events)
+        assert moved.subject == "c1" and moved.data.agent_id == "bo"
+        assert moved.data.offer_id != offer.data.offer_id
+
+    run(scenario())
+
+
+def test_a_redelivered_event_re_emits_identical_outputs_and_changes_nothing() -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        service = _service(clock)
+        await service.handle(_agent("ana", ["general"]))
+        created = _item("c1")
+        first = await service.handle(created)
+        clock.now += 30  # later, and the state has moved on
+        await service.handle(_item("c2"))
+        again = await service.handle(created)
+        assert [encode(e) for e in again] == [encode(e) for e in first]
+
+    run(scenario())
+
+
+def test_an_unknown_workstream_is_reported_not_dropped() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        events = await service.handle(_event(
+            i.WorkItemCreated, "n-x", "x", i.WorkItemCreatedData(workstream="fax")))
+        assert _types(events) == ["work_item.classification_failed"]
+        assert "fax" in events[0].data.reason
+
+    run(scenario())
