@@ -84,13 +84,17 @@ def free_port() -> int:
 class WorkerProcess:
     """A `router worker` child process with its log captured in a file."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(
+        self, settings: Settings, log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.log_path = log_path
         self.http = f"127.0.0.1:{free_port()}"
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "router.cli", "worker"],
-            env={**os.environ, **settings.to_env(), "ROUTER_HTTP_ADDRESS": self.http},
+            env={
+                **os.environ, **settings.to_env(), **(env or {}), "ROUTER_HTTP_ADDRESS": self.http
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -137,8 +141,8 @@ class WorkerProcess:
 def start_worker(settings: Settings, tmp_path: Path) -> Iterator[object]:
     workers: list[WorkerProcess] = []
 
-    def _start(name: str = "worker") -> WorkerProcess:
-        worker = WorkerProcess(settings, tmp_path / f"{name}-{len(workers)}.log")
+    def _start(name: str = "worker", env: dict[str, str] | None = None) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / f"{name}-{len(workers)}.log", env)
         workers.append(worker)
         worker.wait_ready()
         return worker
