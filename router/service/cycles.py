@@ -16,7 +16,7 @@ from router.contract.envelope import Event
 from router.contract.ids import derive_id
 from router.core.decide import QueueBacklog, decide_for_agent, decide_for_item
 from router.core.decision import Offer
-from router.service.outputs import Outputs, offer_outputs
+from router.service.outputs import Outputs, offer_outputs, utc
 from router.service.tenancy import TenantRouting
 from router.state.model import OfferCommit, Outcome
 
@@ -27,9 +27,8 @@ MAX_OFFERS_PER_AGENT_CYCLE = 50
 
 
 class Cycles:
-    def __init__(self, ctx: TenantRouting, *, time_of: Any) -> None:
+    def __init__(self, ctx: TenantRouting) -> None:
         self._ctx = ctx
-        self._time_of = time_of
 
     async def offer_item(self, item_id: str, cause_id: str, now: float) -> list[Event[Any]]:
         """Item-triggered: the best agent for `item_id`, if the item is still queued."""
@@ -116,7 +115,7 @@ class Cycles:
                       now: float) -> tuple[Outcome, list[Event[Any]]]:
         ctx = self._ctx
         workstream = ctx.workstreams[offer.item.workstream]
-        out = Outputs(commit_id, ctx.id, self._time_of(now), ctx.config_version)
+        out = Outputs(commit_id, ctx.id, utc(now), ctx.config_version)
         offer_outputs(out, offer, commit_id)
         outcome = await ctx.store.commit_offer(
             commit_id,

@@ -23,9 +23,9 @@ from router.core.requirements import attach_requirements
 from router.core.types import WorkItem
 from router.service import mapping
 from router.service.cycles import Cycles
-from router.service.outputs import Outputs, utc
+from router.service.outputs import Outputs
 from router.service.tenancy import TenantRouting
-from router.state.model import Outcome
+from router.state.model import OfferRecord, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class RoutingService:
         return Outputs(event.id, ctx.id, event.time, ctx.config_version)
 
     def _cycles(self, ctx: TenantRouting) -> Cycles:
-        return Cycles(ctx, time_of=utc)
+        return Cycles(ctx)
 
     # -- work items ------------------------------------------------------------------
 
@@ -210,10 +210,8 @@ class RoutingService:
 
     async def _accepted(self, ctx: TenantRouting, event: i.AgentOfferAccepted,
                         now: float) -> list[Event[Any]]:
-        offer = await ctx.store.get_offer(event.data.offer_id)
-        if offer is None or offer.agent_id != event.data.agent_id:
-            log.warning("%s: accept of %s by %s does not match an offer to that agent",
-                        ctx.id, event.data.offer_id, event.data.agent_id)
+        offer = await self._offer_of_agent(ctx, event)
+        if offer is None:
             return []
         outcome = await ctx.store.accept(event.id, offer.offer_id, now=now)
         out = self._out(ctx, event)
@@ -229,10 +227,8 @@ class RoutingService:
 
     async def _declined(self, ctx: TenantRouting, event: i.AgentOfferDeclined,
                         now: float) -> list[Event[Any]]:
-        offer = await ctx.store.get_offer(event.data.offer_id)
-        if offer is None or offer.agent_id != event.data.agent_id:
-            log.warning("%s: decline of %s by %s does not match an offer to that agent",
-                        ctx.id, event.data.offer_id, event.data.agent_id)
+        offer = await self._offer_of_agent(ctx, event)
+        if offer is None:
             return []
         outcome = await ctx.store.decline(
             event.id, offer.offer_id, now=now, decline_limit=ctx.policy.decline_limit,
@@ -245,6 +241,17 @@ class RoutingService:
                                   offer.offer_id, "declined")
         return out.events + await self._after_decline(ctx, outcome, offer.item_id,
                                                       offer.agent_id, event.id, now)
+
+    async def _offer_of_agent(self, ctx: TenantRouting,
+                              event: i.AgentOfferAccepted | i.AgentOfferDeclined,
+                              ) -> OfferRecord | None:
+        """The offer an answer refers to, if it exists and was made to that agent."""
+        offer = await ctx.store.get_offer(event.data.offer_id)
+        if offer is None or offer.agent_id != event.data.agent_id:
+            log.warning("%s: %s of %s by %s does not match an offer to that agent",
+                        ctx.id, event.type, event.data.offer_id, event.data.agent_id)
+            return None
+        return offer
 
     async def _offer_due(self, ctx: TenantRouting, event: i.TimerOfferDue,
                          now: float) -> list[Event[Any]]:

@@ -27,7 +27,7 @@ from router.service.handlers import RoutingService
 from router.service.tenancy import tenants_of
 from router.settings import Settings
 from router.state.redis_store import RedisBackend
-from router.streams.ingest import Handler, InboundMessage, Ingest
+from router.streams.ingest import InboundMessage, Ingest
 from router.streams.publish import Publisher
 from router.streams.sweeper import Sweeper
 from router.topics import (
@@ -115,12 +115,10 @@ def build_app(settings: Settings) -> faust.App:
             await publisher.publish(await service.handle(event))
 
     for suffix in INPUT_TOPICS:
-        types = input_types(suffix)
-        handlers: dict[str, Handler] = dict.fromkeys(types, route)
         ingest = Ingest(
             suffix=suffix,
-            event_types=types,
-            handlers=handlers,
+            event_types=input_types(suffix),
+            handler=route,
             dead_letter=outputs[topic_name(settings, DEAD_LETTER)],
             known_tenants=known_tenants,
             max_bytes=settings.max_event_bytes,

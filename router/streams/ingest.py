@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,18 +54,15 @@ class Ingest:
         *,
         suffix: str,
         event_types: frozenset[str],
-        handlers: Mapping[str, Handler],
+        handler: Handler,
         dead_letter: Sink,
         known_tenants: frozenset[str],
         max_bytes: int,
         retry_backoff_s: float = 0.5,
     ) -> None:
-        missing = event_types - handlers.keys()
-        if missing:
-            raise ValueError(f"{suffix}: no handler for {sorted(missing)}")
         self._suffix = suffix
         self._types = event_types
-        self._handlers = handlers
+        self._handler = handler
         self._dead_letter = dead_letter
         self._known_tenants = known_tenants
         self._max_bytes = max_bytes
@@ -81,7 +78,7 @@ class Ingest:
         started = time.perf_counter()
         while True:
             try:
-                await self._handlers[event.type](event, message)
+                await self._handler(event, message)
                 break
             except TRANSIENT as exc:
                 metrics.TRANSIENT_FAILURES.labels(self._suffix).inc()

@@ -39,7 +39,7 @@ def _created() -> tuple[bytes, bytes]:
 
 
 def _ingest(handler: Any, sink: CollectingSink) -> Ingest:
-    return Ingest(suffix="work-items", event_types=TYPES, handlers=dict.fromkeys(TYPES, handler),
+    return Ingest(suffix="work-items", event_types=TYPES, handler=handler,
                   dead_letter=sink, known_tenants=frozenset({TENANT}), max_bytes=65536,
                   retry_backoff_s=0.0)
 
