@@ -7,7 +7,7 @@ item or agent id, which would grow without bound.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_CONSUMED = Counter(
     "router_events_consumed_total",
@@ -29,4 +29,19 @@ TRANSIENT_FAILURES = Counter(
     "router_transient_failures_total",
     "Handling attempts that failed on an unavailable dependency and were retried.",
     ["topic"],
+)
+OUTPUTS_PUBLISHED = Counter(
+    "router_outputs_published_total",
+    "Output events published by this worker's outbox relay, by tenant and event type.",
+    ["tenant", "type"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "router_outbox_backlog",
+    "Outbox slots committed but not yet published, seen by the relay holding the tenant.",
+    ["tenant"],
+)
+OUTBOX_SKIPPED = Counter(
+    "router_outbox_skipped_total",
+    "Reserved outbox slots the relay stopped waiting for (their outputs come late or never).",
+    ["tenant"],
 )

@@ -22,7 +22,7 @@ from router.core.prioritize import priority_key
 from router.core.requirements import attach_requirements
 from router.core.types import WorkItem
 from router.service import mapping
-from router.service.cycles import Cycles
+from router.service.cycles import Cycles, encoded
 from router.service.outputs import Outputs
 from router.service.tenancy import TenantRouting
 from router.state.model import OfferRecord, Outcome
@@ -106,9 +106,9 @@ class RoutingService:
         queue = ctx.queues[result.queue]
         bucket, order_key = priority_key(item, queue, now)
         outcome = await ctx.store.upsert_item(event.id, item, queue=queue.id, bucket=bucket,
-                                              order_key=order_key, now=now)
+                                              order_key=order_key, now=now, outputs=None)
         if not outcome.ok:
-            return out.events
+            return await self._emit(ctx, outcome, out.events)
         out.add(o.WorkItemClassified, item.id, o.WorkItemClassifiedData(
             workstream=workstream.id, queue=queue.id, rule=result.rule or None,
             config_version=ctx.config_version))
@@ -116,27 +116,29 @@ class RoutingService:
                        if 0 <= bucket < len(queue.prioritization) else None)
         out.add(o.WorkItemQueued, item.id, o.WorkItemQueuedData(
             queue=queue.id, bucket=bucket_name, config_version=ctx.config_version))
-        return out.events + await self._cycles(ctx).offer_item(item.id, event.id, now)
+        events = await self._emit(ctx, outcome, out.events)
+        return events + await self._cycles(ctx).offer_item(item.id, event.id, now)
 
     async def _unclassified(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
                             out: Outputs, now: float, reason: str) -> list[Event[Any]]:
         """Reported, kept (unqueued), never dropped (C3)."""
         outcome = await ctx.store.upsert_item(event.id, item, queue=None, bucket=0,
-                                              order_key=(), now=now)
+                                              order_key=(), now=now, outputs=None)
         if outcome.ok:
             out.add(o.WorkItemClassificationFailed, item.id, o.WorkItemClassificationFailedData(
                 workstream=item.workstream, reason=reason, config_version=ctx.config_version))
-        return out.events
+        return await self._emit(ctx, outcome, out.events)
 
     async def _cancelled(self, ctx: TenantRouting, event: i.WorkItemCancelled,
                          now: float) -> list[Event[Any]]:
-        outcome = await ctx.store.cancel(event.id, event.subject, now=now)
+        outcome = await ctx.store.cancel(event.id, event.subject, now=now, outputs=None)
         out = self._out(ctx, event)
         if outcome.ok:
             self._revoked(out, outcome, event.subject, "item_cancelled")
             out.add(i.WorkItemCancelled, event.subject,
                     i.WorkItemCancelledData(reason=event.data.reason))
-        return out.events + await self._after_release(ctx, outcome, event.id, now)
+        events = await self._emit(ctx, outcome, out.events)
+        return events + await self._after_release(ctx, outcome, event.id, now)
 
     async def _completed(self, ctx: TenantRouting, event: i.WorkItemCompleted,
                          now: float) -> list[Event[Any]]:
@@ -147,11 +149,12 @@ class RoutingService:
         release_at = (now + wrap_up.seconds
                       if wrap_up and wrap_up.mode == "seconds" and wrap_up.seconds else None)
         outcome = await ctx.store.complete(event.id, event.subject, now=now, wrap_up=mode,
-                                           release_at=release_at)
+                                           release_at=release_at, outputs=None)
         out = self._out(ctx, event)
         if outcome.ok:
             out.add(i.WorkItemCompleted, event.subject, i.WorkItemCompletedData())
-        return out.events + await self._after_release(ctx, outcome, event.id, now)
+        events = await self._emit(ctx, outcome, out.events)
+        return events + await self._after_release(ctx, outcome, event.id, now)
 
     async def _closed(self, ctx: TenantRouting, event: i.WorkItemClosed,
                       now: float) -> list[Event[Any]]:
@@ -191,10 +194,11 @@ class RoutingService:
                             base: str, now: float) -> list[Event[Any]]:
         """Every agent change may free or revoke work: offers of an agent going offline
         are revoked (O5) and their items offered again; an agent with room gets a cycle."""
-        outcome = await ctx.store.upsert_agent(event.id, agent, now=now, base_presence=base)
-        out = self._out(ctx, event)
+        outcome = await ctx.store.upsert_agent(event.id, agent, now=now, base_presence=base,
+                                               outputs=None)
         cycles = self._cycles(ctx)
-        events = list(out.events)
+        announced: list[Event[Any]] = []
+        events: list[Event[Any]] = []
         for index, offer_id in enumerate(outcome.revoked):
             revoked = Outputs(f"{event.id}/revoked/{index}", ctx.id, event.time,
                               ctx.config_version)
@@ -202,8 +206,12 @@ class RoutingService:
             if record is not None:
                 revoked.add(o.OfferRevoked, record.item_id, o.OfferRevokedData(
                     offer_id=offer_id, agent_id=record.agent_id, reason="agent_unavailable"))
+                announced += revoked.events
                 events += revoked.events
                 events += await cycles.offer_item(record.item_id, revoked.cause_id, now)
+        # The re-offers above took later slots than this change's, so the revocations
+        # filled in now are still published before them.
+        await self._emit(ctx, outcome, announced)
         return events + await cycles.fill_agent(agent.id, event.id, now)
 
     # -- offers ----------------------------------------------------------------------
@@ -213,7 +221,7 @@ class RoutingService:
         offer = await self._offer_of_agent(ctx, event)
         if offer is None:
             return []
-        outcome = await ctx.store.accept(event.id, offer.offer_id, now=now)
+        outcome = await ctx.store.accept(event.id, offer.offer_id, now=now, outputs=None)
         out = self._out(ctx, event)
         if outcome.ok:
             out.add(o.OfferAccepted, offer.item_id, o.OfferAcceptedOutData(
@@ -223,7 +231,7 @@ class RoutingService:
                 via="offer", offer_id=offer.offer_id, capacity_units=offer.units,
                 capacity_profiles=dict.fromkeys(offer.profiles, 1),
                 config_version=ctx.config_version))
-        return out.events
+        return await self._emit(ctx, outcome, out.events)
 
     async def _declined(self, ctx: TenantRouting, event: i.AgentOfferDeclined,
                         now: float) -> list[Event[Any]]:
@@ -232,14 +240,15 @@ class RoutingService:
             return []
         outcome = await ctx.store.decline(
             event.id, offer.offer_id, now=now, decline_limit=ctx.policy.decline_limit,
-            max_distinct_declines=ctx.policy.max_distinct_declines)
+            max_distinct_declines=ctx.policy.max_distinct_declines, outputs=None)
         out = self._out(ctx, event)
         if outcome.ok:
             out.add(o.OfferDeclined, offer.item_id, o.OfferDeclinedOutData(
                 offer_id=offer.offer_id, agent_id=offer.agent_id, reason=event.data.reason))
             self._decline_outputs(ctx, out, outcome, offer.item_id, offer.agent_id,
                                   offer.offer_id, "declined")
-        return out.events + await self._after_decline(ctx, outcome, offer.item_id,
+        events = await self._emit(ctx, outcome, out.events)
+        return events + await self._after_decline(ctx, outcome, offer.item_id,
                                                       offer.agent_id, event.id, now)
 
     async def _offer_of_agent(self, ctx: TenantRouting,
@@ -257,14 +266,15 @@ class RoutingService:
                          now: float) -> list[Event[Any]]:
         outcome = await ctx.store.expire(
             event.id, event.data.offer_id, now=now, decline_limit=ctx.policy.decline_limit,
-            max_distinct_declines=ctx.policy.max_distinct_declines)
+            max_distinct_declines=ctx.policy.max_distinct_declines, outputs=None)
         out = self._out(ctx, event)
         if outcome.ok:
             out.add(o.OfferExpired, event.subject, o.OfferExpiredData(
                 offer_id=event.data.offer_id, agent_id=event.data.agent_id))
             self._decline_outputs(ctx, out, outcome, event.subject, event.data.agent_id,
                                   event.data.offer_id, "expired")
-        return out.events + await self._after_decline(ctx, outcome, event.subject,
+        events = await self._emit(ctx, outcome, out.events)
+        return events + await self._after_decline(ctx, outcome, event.subject,
                                                       event.data.agent_id, event.id, now)
 
     def _decline_outputs(self, ctx: TenantRouting, out: Outputs, outcome: Outcome,
@@ -305,6 +315,15 @@ class RoutingService:
         if not outcome.ok or outcome.agent_id is None:
             return []
         return await self._cycles(ctx).fill_agent(outcome.agent_id, cause_id, now)
+
+    async def _emit(self, ctx: TenantRouting, outcome: Outcome,
+                    events: list[Event[Any]]) -> list[Event[Any]]:
+        """Fill the outbox slot the change reserved, so these outputs are published in
+        the change's place among all commits of the tenant (a redelivered event fills
+        the same slot with the same events: a no-op)."""
+        if outcome.seq is not None:
+            await ctx.store.fill_outbox(outcome.seq, [encoded(e) for e in events])
+        return events
 
     def _revoked(self, out: Outputs, outcome: Outcome, item_id: str, reason: str) -> None:
         for offer_id in outcome.revoked:

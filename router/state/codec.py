@@ -83,8 +83,9 @@ def outcome_from(fields: Mapping[str, object]) -> Outcome:
     return _outcome_dec.decode(orjson.dumps(dict(fields)))
 
 
-def outputs_arg(outputs: Sequence[str]) -> str:
-    return orjson.dumps(list(outputs)).decode()
+def outputs_arg(outputs: Sequence[str] | None) -> str:
+    """``''`` asks the script to reserve an outbox slot for outputs filled in later."""
+    return "" if outputs is None else orjson.dumps(list(outputs)).decode()
 
 
 def num(value: float) -> str:

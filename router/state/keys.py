@@ -33,6 +33,13 @@ key                                   type    content
 ``P wrapup:due``                      zset    completed items by capacity release time
 ``P seen``                            zset    processed input event ids by event time
 ``P results``                         hash    event id -> outcome recorded the first time
+``P outbox:seq``                      string  last outbox slot reserved by a commit
+``P outbox:slots``                    hash    slot -> JSON array of encoded output events
+                                              ('' while reserved, until filled)
+``P outbox:cursor``                   string  last slot the relay published
+``P outbox:skipped``                  set     slots the relay stopped waiting for
+``P outbox:late``                     list    payloads filled after their slot was skipped
+``P outbox:lease``                    string  id of the worker whose relay publishes
 ====================================  ======  =========================================
 """
 
@@ -98,3 +105,27 @@ def seen_events(tenant: str) -> str:
 
 def results(tenant: str) -> str:
     return f"{prefix(tenant)}results"
+
+
+def outbox_seq(tenant: str) -> str:
+    return f"{prefix(tenant)}outbox:seq"
+
+
+def outbox_slots(tenant: str) -> str:
+    return f"{prefix(tenant)}outbox:slots"
+
+
+def outbox_cursor(tenant: str) -> str:
+    return f"{prefix(tenant)}outbox:cursor"
+
+
+def outbox_skipped(tenant: str) -> str:
+    return f"{prefix(tenant)}outbox:skipped"
+
+
+def outbox_late(tenant: str) -> str:
+    return f"{prefix(tenant)}outbox:late"
+
+
+def outbox_lease(tenant: str) -> str:
+    return f"{prefix(tenant)}outbox:lease"

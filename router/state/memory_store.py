@@ -95,6 +95,8 @@ class _Tenant:
     wrapup_due: dict[str, float] = field(default_factory=dict)
     seen_heap: list[tuple[float, str]] = field(default_factory=list)
     results: dict[str, Outcome] = field(default_factory=dict)
+    outbox_seq: int = 0
+    outbox: dict[int, list[str] | None] = field(default_factory=dict)  # None = reserved
 
 
 class MemoryBackend:
@@ -127,7 +129,7 @@ class MemoryStore:
         self,
         event_id: str,
         now: float,
-        outputs: Sequence[str],
+        outputs: Sequence[str] | None,
         body: Callable[[], dict[str, Any]],
     ) -> Outcome:
         s = self._s
@@ -141,6 +143,10 @@ class MemoryStore:
         fields["event_id"] = event_id
         if outputs:
             fields["outputs"] = list(outputs)
+        if record and (outputs is None or len(outputs) > 0):
+            s.outbox_seq += 1
+            s.outbox[s.outbox_seq] = None if outputs is None else list(outputs)
+            fields["seq"] = s.outbox_seq
         outcome = codec.outcome_from(fields)
         if record:
             heapq.heappush(s.seen_heap, (now, event_id))
@@ -236,7 +242,7 @@ class MemoryStore:
         bucket: int,
         order_key: Sequence[float],
         now: float,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         member = encode_member(bucket, order_key, item.id)
         snap = codec.decode_item(codec.encode_item(item))
@@ -275,7 +281,7 @@ class MemoryStore:
         *,
         now: float,
         base_presence: str | None = None,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         base = codec.base_presence_of(agent, base_presence)
         snap = codec.decode_agent(codec.encode_agent(agent))
@@ -310,7 +316,7 @@ class MemoryStore:
         return self._run(event_id, now, outputs, body)
 
     async def commit_offer(
-        self, event_id: str, offer: OfferCommit, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, offer: OfferCommit, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         def conflict(what: str) -> _Done:
             return _Done(
@@ -398,7 +404,7 @@ class MemoryStore:
         event_id: str,
         offer_id: str,
         now: float,
-        outputs: Sequence[str],
+        outputs: Sequence[str] | None,
         decline_limit: int = 3,
         max_distinct: int = 100,
     ) -> Outcome:
@@ -448,7 +454,7 @@ class MemoryStore:
         return self._run(event_id, now, outputs, body)
 
     async def accept(
-        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return self._resolve("accept", event_id, offer_id, now, outputs)
 
@@ -460,7 +466,7 @@ class MemoryStore:
         now: float,
         decline_limit: int = 3,
         max_distinct_declines: int = 100,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         return self._resolve(
             "decline", event_id, offer_id, now, outputs, decline_limit, max_distinct_declines
@@ -474,14 +480,14 @@ class MemoryStore:
         now: float,
         decline_limit: int = 3,
         max_distinct_declines: int = 100,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         return self._resolve(
             "expire", event_id, offer_id, now, outputs, decline_limit, max_distinct_declines
         )
 
     async def revoke(
-        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return self._resolve("revoke", event_id, offer_id, now, outputs)
 
@@ -491,7 +497,7 @@ class MemoryStore:
         event_id: str,
         item_id: str,
         now: float,
-        outputs: Sequence[str],
+        outputs: Sequence[str] | None,
         wrap_up: str = "until_closed",
         release_at: float | None = None,
     ) -> Outcome:
@@ -558,24 +564,24 @@ class MemoryStore:
         now: float,
         wrap_up: WrapUpMode = "until_closed",
         release_at: float | None = None,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         if wrap_up == "seconds" and release_at is None:
             raise ValueError("wrap_up='seconds' needs release_at")
         return self._finish("complete", event_id, item_id, now, outputs, wrap_up, release_at)
 
     async def release_wrap_up(
-        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return self._finish("release", event_id, item_id, now, outputs)
 
     async def close(
-        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return self._finish("close", event_id, item_id, now, outputs)
 
     async def cancel(
-        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return self._finish("cancel", event_id, item_id, now, outputs)
 
@@ -635,6 +641,24 @@ class MemoryStore:
     async def get_agent(self, agent_id: str) -> AgentState | None:
         a = self._s.agents.get(agent_id)
         return None if a is None else self._agent_view(a)
+
+    async def fill_outbox(self, seq: int, outputs: Sequence[str]) -> None:
+        if seq in self._s.outbox and self._s.outbox[seq] is None:
+            self._s.outbox[seq] = list(outputs)
+
+    def drain_outbox(self) -> list[str]:
+        """Takes the outputs of the filled slots in order, up to the first reserved one:
+        what the relay would publish. Nothing else empties the in-memory outbox, so a
+        long simulation calls this to keep its memory flat."""
+        s = self._s
+        taken: list[str] = []
+        for seq in sorted(s.outbox):
+            entries = s.outbox[seq]
+            if entries is None:
+                break
+            taken.extend(entries)
+            del s.outbox[seq]
+        return taken
 
     async def recorded(self, event_id: str) -> Outcome | None:
         outcome = self._s.results.get(event_id)

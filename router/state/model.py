@@ -68,6 +68,10 @@ class Outcome(Struct, frozen=True, kw_only=True, omit_defaults=True):
     released: bool = False
     revoked: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    seq: int | None = None
+    """The outbox slot of this change's outputs (None: it has none). When the mutation was
+    called with ``outputs=None`` the slot is reserved and the caller fills it
+    (``Store.fill_outbox``) with the outputs it builds from this outcome."""
     duplicate: bool = False
 
     @property

@@ -76,7 +76,7 @@ class RedisStore:
         script: str,
         event_id: str,
         now: float,
-        outputs: Sequence[str],
+        outputs: Sequence[str] | None,
         keys_: list[str],
         args: list[Any],
     ) -> Outcome:
@@ -105,7 +105,7 @@ class RedisStore:
         bucket: int,
         order_key: Sequence[float],
         now: float,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         member = encode_member(bucket, order_key, item.id)
         return await self._mutate(
@@ -149,7 +149,7 @@ class RedisStore:
         *,
         now: float,
         base_presence: str | None = None,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         t = self._tenant
         base = codec.base_presence_of(agent, base_presence)
@@ -174,7 +174,7 @@ class RedisStore:
         )
 
     async def commit_offer(
-        self, event_id: str, offer: OfferCommit, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, offer: OfferCommit, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         t = self._tenant
         return await self._mutate(
@@ -209,7 +209,7 @@ class RedisStore:
         event_id: str,
         offer_id: str,
         now: float,
-        outputs: Sequence[str],
+        outputs: Sequence[str] | None,
         decline_limit: int = 3,
         max_distinct: int = 100,
     ) -> Outcome:
@@ -223,7 +223,7 @@ class RedisStore:
         )
 
     async def accept(
-        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return await self._resolve("accept", event_id, offer_id, now, outputs)
 
@@ -235,7 +235,7 @@ class RedisStore:
         now: float,
         decline_limit: int = 3,
         max_distinct_declines: int = 100,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         return await self._resolve(
             "decline", event_id, offer_id, now, outputs, decline_limit, max_distinct_declines
@@ -249,14 +249,14 @@ class RedisStore:
         now: float,
         decline_limit: int = 3,
         max_distinct_declines: int = 100,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         return await self._resolve(
             "expire", event_id, offer_id, now, outputs, decline_limit, max_distinct_declines
         )
 
     async def revoke(
-        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return await self._resolve("revoke", event_id, offer_id, now, outputs)
 
@@ -266,7 +266,7 @@ class RedisStore:
         event_id: str,
         item_id: str,
         now: float,
-        outputs: Sequence[str],
+        outputs: Sequence[str] | None,
         wrap_up: str = "until_closed",
         release_at: float | None = None,
     ) -> Outcome:
@@ -288,24 +288,24 @@ class RedisStore:
         now: float,
         wrap_up: WrapUpMode = "until_closed",
         release_at: float | None = None,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         if wrap_up == "seconds" and release_at is None:
             raise ValueError("wrap_up='seconds' needs release_at")
         return await self._finish("complete", event_id, item_id, now, outputs, wrap_up, release_at)
 
     async def release_wrap_up(
-        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return await self._finish("release", event_id, item_id, now, outputs)
 
     async def close(
-        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return await self._finish("close", event_id, item_id, now, outputs)
 
     async def cancel(
-        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return await self._finish("cancel", event_id, item_id, now, outputs)
 
@@ -401,6 +401,15 @@ class RedisStore:
         if not f:
             return None
         return codec.agent_from_hash(f)
+
+    async def fill_outbox(self, seq: int, outputs: Sequence[str]) -> None:
+        t = self._tenant
+        await self._b.scripts.run(
+            "outbox_fill",
+            [keys.outbox_slots(t), keys.outbox_cursor(t), keys.outbox_skipped(t),
+             keys.outbox_late(t)],
+            [str(seq), codec.outputs_arg(outputs)],
+        )
 
     async def recorded(self, event_id: str) -> Outcome | None:
         raw = await self._b.client.hget(keys.results(self._tenant), event_id)

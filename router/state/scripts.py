@@ -21,6 +21,7 @@ Client = aioredis.Redis | RedisCluster
 
 MUTATIONS = ("upsert_item", "upsert_agent", "commit_offer", "resolve_offer", "finish_item")
 READS = ("read_queue", "read_agents", "read_due")
+OUTBOX = ("outbox_fill", "outbox_take", "outbox_ack", "outbox_skip")
 
 
 def source(name: str) -> str:
@@ -37,7 +38,7 @@ class Scripts:
 
     def __init__(self, client: Client) -> None:
         self.client = client
-        self._source = {name: source(name) for name in MUTATIONS + READS}
+        self._source = {name: source(name) for name in MUTATIONS + READS + OUTBOX}
         self.sha: dict[str, str] = {}
         self.loads = 0
 

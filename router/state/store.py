@@ -9,6 +9,10 @@ Rules every mutation follows:
 * It carries the id of the input event that caused it. A repeated id changes nothing and
   returns the ``Outcome`` recorded the first time (``duplicate=True``), including the
   caller's ``outputs`` (pre-encoded output events) stored with it.
+* A recorded change with outputs takes the tenant's next outbox slot (``Outcome.seq``):
+  outputs are published in slot order, which is the order of the commits, whichever
+  worker made them. ``outputs=None`` reserves the slot for outputs that depend on the
+  outcome; the caller then fills it with ``fill_outbox``. ``()`` means none (no slot).
 * It is atomic: preconditions are checked and every effect applied at once.
 * ``now`` is the event time (epoch seconds) given by the caller; the store never reads a
   clock, so replaying the same events yields the same state and outcomes.
@@ -49,7 +53,7 @@ class Store(Protocol):
         bucket: int,
         order_key: Sequence[float],
         now: float,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         """Created / updated (C1, C5): store the snapshot, bump the version and, while
         the item waits, (re)place it in ``queue`` at ``(bucket, order_key)``. An item
@@ -63,7 +67,7 @@ class Store(Protocol):
         *,
         now: float,
         base_presence: str | None = None,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         """Registered / presence / capacity / queues / profile change: store the
         snapshot (used capacity stays the store's), update the ready indexes; going
@@ -71,7 +75,7 @@ class Store(Protocol):
         ...
 
     async def commit_offer(
-        self, event_id: str, offer: OfferCommit, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, offer: OfferCommit, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         """Re-check (item queued at ``item_version`` in ``queue``; agent in the queue,
         allowed presence, room by units and by profiles) and apply the decision: reserve
@@ -80,7 +84,7 @@ class Store(Protocol):
         ...
 
     async def accept(
-        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, offer_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         """Offer -> assignment; the capacity stays reserved."""
         ...
@@ -93,7 +97,7 @@ class Store(Protocol):
         now: float,
         decline_limit: int = 3,
         max_distinct_declines: int = 100,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         """Release the capacity, requeue the item, count the decline (O2)."""
         ...
@@ -106,7 +110,7 @@ class Store(Protocol):
         now: float,
         decline_limit: int = 3,
         max_distinct_declines: int = 100,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         """A decline by timeout; ``not_due`` (not recorded) before the deadline."""
         ...
@@ -117,7 +121,7 @@ class Store(Protocol):
         offer_id: str,
         *,
         now: float,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         """Withdraw a pending offer: release, requeue, no decline counted."""
         ...
@@ -130,28 +134,33 @@ class Store(Protocol):
         now: float,
         wrap_up: WrapUpMode = "until_closed",
         release_at: float | None = None,
-        outputs: Sequence[str] = (),
+        outputs: Sequence[str] | None = (),
     ) -> Outcome:
         """Assignment done; capacity is released now (``none``), at ``release_at``
         (``seconds``, by ``due_wrap_ups`` + ``release_wrap_up``) or on close."""
         ...
 
     async def release_wrap_up(
-        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         """Wrap-up timer: release the capacity of a completed item (``not_due`` early)."""
         ...
 
     async def close(
-        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         """Wrap-up over: release whatever the item holds; the item is finished."""
         ...
 
     async def cancel(
-        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] = ()
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         """Cancel: out of its queue, pending offer revoked, capacity released."""
+        ...
+
+    async def fill_outbox(self, seq: int, outputs: Sequence[str]) -> None:
+        """Fill the slot a mutation called with ``outputs=None`` reserved (idempotent; a
+        slot already published is left alone, one given up on is published late)."""
         ...
 
     # -- bounded reads ----------------------------------------------------------------

@@ -7,7 +7,8 @@
 --               ARGV[2] = input event id
 --               ARGV[3] = now (event time, epoch seconds, as given by the caller)
 --               ARGV[4] = seen retention (seconds)   ARGV[5] = max seen ids kept
---               ARGV[6] = trim batch                 ARGV[7] = outputs, JSON array of strings
+--               ARGV[6] = trim batch                 ARGV[7] = outputs, JSON array of strings,
+--                                                              or '' = the caller fills them in later
 --               ARGV[8] = TTL (seconds) of a finished item's record
 -- Script specific ARGV start at ARGV[9], KEYS at KEYS[3].
 -- Dynamic keys are built from P with the suffixes of router/state/keys.py.
@@ -28,6 +29,8 @@ local function k_queue_ready(q) return P .. 'queue:' .. q .. ':ready' end
 local function k_offer(id) return P .. 'offer:' .. id end
 local function k_offers_due() return P .. 'offers:due' end
 local function k_wrapup_due() return P .. 'wrapup:due' end
+local function k_outbox_seq() return P .. 'outbox:seq' end
+local function k_outbox_slots() return P .. 'outbox:slots' end
 
 local function split(s)
   local out = {}
@@ -55,8 +58,17 @@ end
 
 -- Encodes the outcome (the event id is the hash field, not repeated inside); records it under the event id unless `record` is false
 -- (conflicts and not-yet-due timers: nothing changed, the same id may come back).
+-- A recorded change with outputs takes the tenant's next outbox slot (its place in the
+-- publication order, which is therefore the order of the commits): filled here when the
+-- outputs were given, left '' (reserved) for the caller to fill from the outcome.
 local function finish(res, record)
-  if ARGV[7] ~= '[]' then res.outputs = cjson.decode(ARGV[7]) end
+  local outs = ARGV[7]
+  if outs ~= '[]' and outs ~= '' then res.outputs = cjson.decode(outs) end
+  if record and outs ~= '[]' then
+    local n = redis.call('INCR', k_outbox_seq())
+    redis.call('HSET', k_outbox_slots(), n, outs)
+    res.seq = n
+  end
   local enc = cjson.encode(res)
   if record then
     redis.call('ZADD', KEYS[1], NOW, EVENT)
