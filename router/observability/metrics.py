@@ -45,3 +45,102 @@ OUTBOX_SKIPPED = Counter(
     "Reserved outbox slots the relay stopped waiting for (their outputs come late or never).",
     ["tenant"],
 )
+
+# --------------------------------------------------------------------------- outputs (E3)
+# Counted from the ordered output stream (`router.observability.outputs`), so each event
+# counts once per tenant however many workers run, and a redelivered input adds nothing.
+
+OFFERS = Counter(
+    "router_offers_total",
+    "Offers by outcome (issued, accepted, declined, expired, revoked), per queue.",
+    ["tenant", "queue", "outcome"],
+)
+ASSIGNMENTS = Counter(
+    "router_assignments_total",
+    "Assignments created, by how (offer, direct, manual_pick).",
+    ["tenant", "queue", "via"],
+)
+ITEMS_QUEUED = Counter(
+    "router_items_queued_total",
+    "Items that entered a queue (work_item.queued), by priority bucket.",
+    ["tenant", "queue", "bucket"],
+)
+WAIT_BUCKETS = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0,
+                600.0, 1800.0, 3600.0)
+ITEM_TO_OFFER_SECONDS = Histogram(
+    "router_item_to_offer_seconds",
+    "From an item being queued to its first offer (or direct assignment) out of that queue.",
+    ["tenant", "queue"],
+    buckets=WAIT_BUCKETS,
+)
+TIME_TO_ACCEPT_SECONDS = Histogram(
+    "router_time_to_accept_seconds",
+    "From an offer being issued to its acceptance.",
+    ["tenant", "queue"],
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0),
+)
+
+# --------------------------------------------------------------------------- state (E2)
+# Set by the state collector of one worker per tenant (`router.observability.collector`)
+# from bounded reads of Redis; every worker that is not reporting a tenant drops its series.
+
+QUEUE_DEPTH = Gauge(
+    "router_queue_depth",
+    "Items waiting for auto-assignment, by queue and priority bucket.",
+    ["tenant", "queue", "bucket"],
+)
+QUEUE_OLDEST_WAIT = Gauge(
+    "router_queue_oldest_wait_seconds",
+    "Age of the oldest waiting item among the head of each bucket of the queue.",
+    ["tenant", "queue"],
+)
+ITEMS = Gauge(
+    "router_items",
+    "Items by state per queue: queued, manual (out of auto-assignment), offered.",
+    ["tenant", "queue", "state"],
+)
+AGENTS = Gauge(
+    "router_agents",
+    "Registered agents by base presence.",
+    ["tenant", "presence"],
+)
+QUEUE_AGENTS = Gauge(
+    "router_queue_agents",
+    "Agents of a queue by base presence.",
+    ["tenant", "queue", "presence"],
+)
+QUEUE_IDLE_AGENTS = Gauge(
+    "router_queue_idle_agents",
+    "Agents of a queue who are available and hold no work at all.",
+    ["tenant", "queue"],
+)
+CAPACITY_UNITS = Gauge(
+    "router_queue_capacity_units",
+    "Capacity units of the queue's logged-in (not offline) agents: total and in use.",
+    ["tenant", "queue", "kind"],
+)
+STATE_COLLECTIONS = Counter(
+    "router_state_collections_total",
+    "Rounds of the state collector, by outcome (ok, failed).",
+    ["tenant", "outcome"],
+)
+
+# --------------------------------------------------------------------------- work
+
+CYCLE_SECONDS = Histogram(
+    "router_cycle_seconds",
+    "One routing cycle: read the queue and agents, decide, commit; by what triggered it.",
+    ["trigger"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+STORE_COMMAND_SECONDS = Histogram(
+    "router_store_command_seconds",
+    "One Redis script call of the store (EVALSHA round trip), by script.",
+    ["script"],
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+)
+CONSUMER_LAG = Gauge(
+    "router_consumer_lag_records",
+    "Records in an input partition not yet committed by this worker (highwater - committed).",
+    ["topic", "partition"],
+)

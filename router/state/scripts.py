@@ -10,12 +10,15 @@ Mutation scripts get ``lua/_lib.lua`` prepended (Redis Lua has no ``require``).
 
 from __future__ import annotations
 
+import time
 from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
+
+from router.observability.metrics import STORE_COMMAND_SECONDS
 
 Client = aioredis.Redis | RedisCluster
 
@@ -50,8 +53,12 @@ class Scripts:
     async def run(self, name: str, keys: list[str], args: list[Any]) -> Any:
         if name not in self.sha:
             await self.load(name)
+        started = time.perf_counter()
         try:
             return await self.client.evalsha(self.sha[name], len(keys), *keys, *args)
         except NoScriptError:
             await self.load(name)
             return await self.client.evalsha(self.sha[name], len(keys), *keys, *args)
+        finally:
+            # Failed calls count too: a slow timeout is exactly what this should show.
+            STORE_COMMAND_SECONDS.labels(name).observe(time.perf_counter() - started)

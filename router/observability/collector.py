@@ -1,0 +1,142 @@
+"""Sets the real-time state gauges (SPEC E2) from Redis every few seconds.
+
+Why one reporter per tenant: every worker sees the same Redis, so if all of them set the
+gauges, sum() over workers would multiply the depths. ``is_reporter(tenant)`` decides
+(the worker holding the tenant's outbox lease is a natural choice); a worker that stops
+reporting a tenant removes its series, so exactly one worker exports them.
+
+It is a plain asyncio task with ``start``/``stop``, independent of Faust and mode, so the
+worker, a test or a stand-alone exporter can run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from prometheus_client import Gauge
+
+from router.config.model import Tenant
+from router.observability import metrics
+from router.observability.state_reads import read_agents, read_offered, read_queue
+from router.state.model import BASE_PRESENCES
+from router.state.scripts import Client
+
+log = logging.getLogger(__name__)
+
+INTERVAL_S = 5.0
+IsReporter = Callable[[str], bool]
+ITEM_STATES = ("queued", "manual", "offered")
+STATE_GAUGES: tuple[Gauge, ...] = (
+    metrics.QUEUE_DEPTH, metrics.QUEUE_OLDEST_WAIT, metrics.ITEMS, metrics.AGENTS,
+    metrics.QUEUE_AGENTS, metrics.QUEUE_IDLE_AGENTS, metrics.CAPACITY_UNITS,
+)
+
+
+class StateCollector:
+    def __init__(self, client: Client, tenants: Mapping[str, Tenant],
+                 is_reporter: IsReporter = lambda _tenant: True,
+                 interval_s: float = INTERVAL_S,
+                 clock: Callable[[], float] = time.time) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"interval_s {interval_s}: must be positive")
+        self._client = client
+        self._tenants = tenants
+        self._is_reporter = is_reporter
+        self._interval_s = interval_s
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self._series: dict[str, set[tuple[Gauge, tuple[str, ...]]]] = {}
+        """Tenant -> the (gauge, labels) this process last set, to remove them later."""
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="state-stats")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for tenant in list(self._series):
+            self._drop(tenant)
+
+    async def _run(self) -> None:
+        while True:
+            await self.collect_once()
+            await asyncio.sleep(self._interval_s)
+
+    async def collect_once(self) -> None:
+        """One round over every tenant (the tests call it directly)."""
+        for tenant_id, tenant in self._tenants.items():
+            if not self._is_reporter(tenant_id):
+                self._drop(tenant_id)
+                continue
+            try:
+                series = await self._collect(tenant)
+            except Exception:  # Redis away: keep the last values, try next round
+                log.exception("%s: reading state statistics failed", tenant_id)
+                metrics.STATE_COLLECTIONS.labels(tenant_id, "failed").inc()
+                continue
+            for stale in self._series.get(tenant_id, set()) - series:
+                _remove(*stale)
+            self._series[tenant_id] = series
+            metrics.STATE_COLLECTIONS.labels(tenant_id, "ok").inc()
+
+    async def _collect(self, tenant: Tenant) -> set[tuple[Gauge, tuple[str, ...]]]:
+        t = tenant.id
+        now = self._clock()
+        series: set[tuple[Gauge, tuple[str, ...]]] = set()
+
+        def put(gauge: Gauge, labels: Iterable[str], value: float) -> None:
+            key = tuple(labels)
+            gauge.labels(*key).set(value)
+            series.add((gauge, key))
+
+        offered = await read_offered(self._client, t)
+        for queue in tenant.queues:
+            state = await read_queue(self._client, t, queue, now)
+            for bucket, depth in state.depth.items():
+                put(metrics.QUEUE_DEPTH, (t, queue.id, bucket), depth)
+            put(metrics.QUEUE_OLDEST_WAIT, (t, queue.id), state.oldest_wait)
+            counts = {"queued": state.total, "manual": state.manual,
+                      "offered": offered.get(queue.id, 0)}
+            for name in ITEM_STATES:
+                put(metrics.ITEMS, (t, queue.id, name), counts[name])
+        agents = await read_agents(self._client, t)
+        if agents.truncated:
+            log.warning("%s: more agents than the statistics read; counts are partial", t)
+        for presence in BASE_PRESENCES:
+            put(metrics.AGENTS, (t, presence), agents.presence.get(presence, 0))
+        for queue in tenant.queues:
+            by_presence: Mapping[str, int] = agents.queue_presence.get(queue.id, {})
+            for presence in BASE_PRESENCES:
+                put(metrics.QUEUE_AGENTS, (t, queue.id, presence), by_presence.get(presence, 0))
+            put(metrics.QUEUE_IDLE_AGENTS, (t, queue.id), agents.idle.get(queue.id, 0))
+            put(metrics.CAPACITY_UNITS, (t, queue.id, "total"),
+                agents.units_total.get(queue.id, 0))
+            put(metrics.CAPACITY_UNITS, (t, queue.id, "used"), agents.units_used.get(queue.id, 0))
+        return series
+
+    def _drop(self, tenant: str) -> None:
+        for gauge, labels in self._series.pop(tenant, set()):
+            _remove(gauge, labels)
+
+
+def _remove(gauge: Gauge, labels: tuple[str, ...]) -> None:
+    with contextlib.suppress(KeyError):
+        gauge.remove(*labels)
+
+
+def tenants_by_id(tenants: Iterable[Any]) -> dict[str, Tenant]:
+    """``{id: Tenant}`` from config tenants or from ``TenantRouting`` (which has ``.tenant``)."""
+    out: dict[str, Tenant] = {}
+    for each in tenants:
+        tenant = each if isinstance(each, Tenant) else each.tenant
+        out[tenant.id] = tenant
+    return out

@@ -1,0 +1,204 @@
+"""Bounded, read-only looks at one tenant's Redis state for statistics (SPEC E2).
+
+Why separate from the store: the store's reads serve decisions (top of a queue, ready
+agents); statistics want counts over whole queues and every agent. Each function here is
+a fixed number of round trips whose size has a stated limit, so a collector that runs
+every few seconds cannot turn into a scan of a million items:
+
+- depth by bucket: one ZLEXCOUNT per bucket (the bucket is the first four hex digits of
+  the member, ``router.state.member``), all in one pipeline;
+- oldest wait: the head (``head`` members) of each bucket and those items' snapshots;
+  exact when a bucket is FIFO (its order ends in the FIFO time), otherwise the oldest of
+  the items nearest to an offer;
+- offered items: the pending offers (``offers:due``, at most ``limit``) and their queues;
+- agents: a SCAN of the tenant's agent hashes (at most ``limit``), four fields each.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from router.config.model import Queue
+from router.core.types import AgentState
+from router.state import codec, keys
+from router.state.codec import SEP
+from router.state.member import item_of
+from router.state.scripts import Client
+
+AFFINITY = "affinity"
+DEFAULT = "default"
+HEAD = 20
+MAX_AGENTS = 50_000
+MAX_OFFERS = 50_000
+
+
+def bucket_names(queue: Queue) -> list[tuple[int, str]]:
+    """(bucket index, label) of every bucket of the queue, in queue order. Labels match
+    the ``bucket`` of ``work_item.queued``: the rule's name, ``rule N`` when unnamed."""
+    names = [(-1, AFFINITY)]
+    for index, rule in enumerate(queue.prioritization):
+        names.append((index, rule.name or f"rule {index + 1}"))
+    names.append((len(queue.prioritization), DEFAULT))
+    return names
+
+
+def bucket_range(bucket: int) -> tuple[str, str]:
+    """The ZRANGEBYLEX bounds of every member in ``bucket``."""
+    return f"[{bucket + 1:04x}", f"({bucket + 2:04x}"
+
+
+@dataclass
+class QueueState:
+    queue: str
+    depth: dict[str, int]
+    """Bucket label -> waiting items (auto-assignment)."""
+    manual: int
+    ages: list[float]
+    """Ages (seconds) of the sampled head items, oldest first."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.depth.values())
+
+    @property
+    def oldest_wait(self) -> float:
+        return self.ages[0] if self.ages else 0.0
+
+
+async def read_queue(client: Client, tenant: str, queue: Queue, now: float,
+                     head: int = HEAD) -> QueueState:
+    items_key = keys.queue_items(tenant, queue.id)
+    buckets = bucket_names(queue)
+    pipe = client.pipeline(transaction=False)
+    for index, _ in buckets:
+        low, high = bucket_range(index)
+        pipe.zlexcount(items_key, low, high)
+        pipe.zrangebylex(items_key, low, high, start=0, num=head)
+    pipe.zcard(keys.queue_manual(tenant, queue.id))
+    replies = await pipe.execute()
+    depth: dict[str, int] = {}
+    heads: list[str] = []
+    for n, (_, label) in enumerate(buckets):
+        depth[label] = int(replies[2 * n])
+        heads.extend(_text(m) for m in replies[2 * n + 1])
+    manual = int(replies[-1])
+    ages = await _ages(client, tenant, [item_of(m) for m in heads], now)
+    return QueueState(queue=queue.id, depth=depth, manual=manual, ages=ages)
+
+
+async def _ages(client: Client, tenant: str, item_ids: Sequence[str], now: float) -> list[float]:
+    if not item_ids:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for item_id in item_ids:
+        pipe.hget(keys.work_item(tenant, item_id), "snap")
+    snaps = await pipe.execute()
+    ages = [max(0.0, codec.decode_item(s).age(now)) for s in snaps if s]
+    return sorted(ages, reverse=True)
+
+
+async def read_offered(client: Client, tenant: str, limit: int = MAX_OFFERS) -> Counter[str]:
+    """Queue -> items with a pending offer (offers with a deadline, at most ``limit``)."""
+    offer_ids = await client.zrange(keys.offers_due(tenant), 0, limit - 1)
+    if not offer_ids:
+        return Counter()
+    pipe = client.pipeline(transaction=False)
+    for offer_id in offer_ids:
+        pipe.hmget(keys.offer(tenant, _text(offer_id)), ["queue", "item"])
+    rows = await pipe.execute()
+    items: dict[str, str] = {}
+    for queue, item in rows:
+        if queue and item:
+            items[_text(item)] = _text(queue)  # parallel offers: one item counts once
+    return Counter(items.values())
+
+
+@dataclass
+class AgentRow:
+    agent: str
+    presence: str
+    total_units: int
+    used_units: int
+    queues: tuple[str, ...]
+
+
+@dataclass
+class AgentTally:
+    """Agents by presence, overall and per queue, with the queue's capacity."""
+
+    presence: Counter[str] = field(default_factory=Counter)
+    queue_presence: dict[str, Counter[str]] = field(default_factory=dict)
+    idle: Counter[str] = field(default_factory=Counter)
+    units_total: Counter[str] = field(default_factory=Counter)
+    units_used: Counter[str] = field(default_factory=Counter)
+    truncated: bool = False
+
+    def add(self, row: AgentRow) -> None:
+        self.presence[row.presence] += 1
+        for queue in row.queues:
+            self.queue_presence.setdefault(queue, Counter())[row.presence] += 1
+            if row.presence == "offline":
+                continue
+            self.units_total[queue] += row.total_units
+            self.units_used[queue] += row.used_units
+            if row.presence == "available" and row.used_units == 0:
+                self.idle[queue] += 1
+
+
+async def read_agents(client: Client, tenant: str, limit: int = MAX_AGENTS,
+                      batch: int = 500) -> AgentTally:
+    """Every agent of the tenant (at most ``limit``), tallied."""
+    tally = AgentTally()
+    pattern = keys.agent(tenant, "*")
+    names: list[bytes] = []
+    async for key in client.scan_iter(match=pattern, count=batch):
+        if len(names) >= limit:
+            tally.truncated = True
+            break
+        names.append(key)
+    offset = len(keys.agent(tenant, ""))
+    for start in range(0, len(names), batch):
+        chunk = names[start : start + batch]
+        pipe = client.pipeline(transaction=False)
+        for key in chunk:
+            pipe.hmget(key, ["bp", "tu", "uu", "qs"])
+        for key, (bp, tu, uu, qs) in zip(chunk, await pipe.execute(), strict=True):
+            if bp is None:
+                continue  # deleted between the scan and the read
+            tally.add(AgentRow(
+                agent=_text(key)[offset:],
+                presence=_text(bp),
+                total_units=int(tu or 0),
+                used_units=int(uu or 0),
+                queues=tuple(q for q in _text(qs or b"").split(SEP) if q),
+            ))
+    return tally
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def read_queue_agents(client: Client, tenant: str, queue: str, limit: int = MAX_AGENTS,
+                            batch: int = 500) -> list[AgentState]:
+    """Every agent of ``queue`` with its live capacity (at most ``limit`` agents scanned),
+    whatever its presence: an explanation must show the offline ones too."""
+    names: list[bytes] = []
+    async for key in client.scan_iter(match=keys.agent(tenant, "*"), count=batch):
+        if len(names) >= limit:
+            break
+        names.append(key)
+    agents: list[AgentState] = []
+    for start in range(0, len(names), batch):
+        pipe = client.pipeline(transaction=False)
+        for key in names[start : start + batch]:
+            pipe.hgetall(key)
+        for fields in await pipe.execute():
+            if fields and b"snap" in fields:
+                agent = codec.agent_from_hash(fields)
+                if queue in agent.queues:
+                    agents.append(agent)
+    return sorted(agents, key=lambda a: a.id)
