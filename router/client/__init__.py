@@ -13,20 +13,25 @@
 
 Every send is checked with the router's own codec first (`InvalidEvent`, raised at once,
 names the field) and returns a future (`Delivery`) resolved by Kafka's delivery report
-(`Delivered`, or `DeliveryError`). Guide: docs/client.md.
+(`Delivered`, or `DeliveryError`). `Events` has the same builders without Kafka: they
+return the checked contract events. Guide: docs/client.md.
 """
 
 from __future__ import annotations
 
+from router.client.builder import DEFAULT_SOURCE, EventBuilder, Events
 from router.client.errors import ClientError, DeliveryError, InvalidEvent, SubscriberError
 from router.client.publisher import Delivered, Delivery, Publisher, wait_all
 from router.client.subscriber import Subscriber
 
 __all__ = [
+    "DEFAULT_SOURCE",
     "ClientError",
     "Delivered",
     "Delivery",
     "DeliveryError",
+    "EventBuilder",
+    "Events",
     "InvalidEvent",
     "Publisher",
     "Subscriber",
