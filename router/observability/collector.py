@@ -20,32 +20,35 @@ from typing import Any
 
 from prometheus_client import Gauge
 
-from router.config.model import Tenant
+from router.config.model import Queue, Tenant
+from router.core.decide import decide_for_item
+from router.core.decision import Offer
+from router.core.policy import Policy
 from router.observability import metrics
-from router.observability.state_reads import read_agents, read_offered, read_queue
+from router.observability.state_reads import QueueState, read_agents, read_offered, read_queue
 from router.state.model import BASE_PRESENCES
-from router.state.scripts import Client
+from router.state.redis_store import RedisBackend
 
 log = logging.getLogger(__name__)
 
 INTERVAL_S = 5.0
+CANDIDATES = 200
+"""Ready agents a head item is checked against (the service's own candidate limit)."""
 IsReporter = Callable[[str], bool]
 ITEM_STATES = ("queued", "manual", "offered")
-STATE_GAUGES: tuple[Gauge, ...] = (
-    metrics.QUEUE_DEPTH, metrics.QUEUE_OLDEST_WAIT, metrics.ITEMS, metrics.AGENTS,
-    metrics.QUEUE_AGENTS, metrics.QUEUE_IDLE_AGENTS, metrics.CAPACITY_UNITS,
-)
 
 
 class StateCollector:
-    def __init__(self, client: Client, tenants: Mapping[str, Tenant],
+    def __init__(self, backend: RedisBackend, tenants: Mapping[str, Tenant],
                  is_reporter: IsReporter = lambda _tenant: True,
                  interval_s: float = INTERVAL_S,
                  clock: Callable[[], float] = time.time) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s {interval_s}: must be positive")
-        self._client = client
+        self._backend = backend
+        self._client = backend.client
         self._tenants = tenants
+        self._policies = {t: Policy.from_tenant(tenant) for t, tenant in tenants.items()}
         self._is_reporter = is_reporter
         self._interval_s = interval_s
         self._clock = clock
@@ -108,6 +111,8 @@ class StateCollector:
                       "offered": offered.get(queue.id, 0)}
             for name in ITEM_STATES:
                 put(metrics.ITEMS, (t, queue.id, name), counts[name])
+            put(metrics.QUEUE_ASSIGNABLE, (t, queue.id),
+                await self._assignable(tenant, queue, state, now))
         agents = await read_agents(self._client, t)
         if agents.truncated:
             log.warning("%s: more agents than the statistics read; counts are partial", t)
@@ -122,6 +127,26 @@ class StateCollector:
                 agents.units_total.get(queue.id, 0))
             put(metrics.CAPACITY_UNITS, (t, queue.id, "used"), agents.units_used.get(queue.id, 0))
         return series
+
+    async def _assignable(self, tenant: Tenant, queue: Queue, state: QueueState,
+                          now: float) -> int:
+        """Head items the core would offer right now to one of the queue's ready agents.
+        Non-zero for more than a cycle means items wait while an eligible agent idles."""
+        if not state.heads:
+            return 0
+        agents = await self._backend.tenant(tenant.id).candidate_agents(queue.id, CANDIDATES)
+        if not agents:
+            return 0
+        workstreams = {w.id: w for w in tenant.workstreams}
+        policy = self._policies[tenant.id]
+        count = 0
+        for item in state.heads:
+            workstream = workstreams.get(item.workstream)
+            if workstream is not None and isinstance(
+                decide_for_item(item, queue, workstream, agents, now, policy), Offer
+            ):
+                count += 1
+        return count
 
     def _drop(self, tenant: str) -> None:
         for gauge, labels in self._series.pop(tenant, set()):

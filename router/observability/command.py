@@ -25,6 +25,7 @@ from router.observability.metrics import WAIT_BUCKETS
 from router.observability.state_reads import (
     AgentTally,
     QueueState,
+    bucket_names,
     read_agents,
     read_offered,
     read_queue,
@@ -260,7 +261,7 @@ async def explain_report(backend: RedisBackend, tenant: Tenant, item_id: str, no
     out.update(
         assignable=report.assignable,
         status=report.status,
-        bucket=report.bucket,
+        bucket=dict(bucket_names(queue)).get(report.bucket, str(report.bucket)),
         active_requirements=list(report.active_requirements),
         relaxed_requirements=list(report.relaxed_requirements),
         filtered=dict(report.filtered),

@@ -7,10 +7,11 @@ Redis reads and the commit, which is where the time goes under load.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 
 from router.observability.metrics import CYCLE_SECONDS
 
@@ -27,3 +28,21 @@ def timed_cycle(trigger: Trigger) -> Iterator[None]:
         yield
     finally:
         CYCLE_SECONDS.labels(trigger).observe(time.perf_counter() - started)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def timed(trigger: Trigger) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """``timed_cycle`` as a decorator of an async method (``Cycles.offer_item`` ...)."""
+
+    def wrap(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(fn)
+        async def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+            with timed_cycle(trigger):
+                return await fn(*args, **kwargs)
+
+        return inner
+
+    return wrap

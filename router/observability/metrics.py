@@ -94,6 +94,11 @@ QUEUE_OLDEST_WAIT = Gauge(
     "Age of the oldest waiting item among the head of each bucket of the queue.",
     ["tenant", "queue"],
 )
+QUEUE_ASSIGNABLE = Gauge(
+    "router_queue_assignable_waiting",
+    "Items at the head of the queue that an agent with room could be offered right now.",
+    ["tenant", "queue"],
+)
 ITEMS = Gauge(
     "router_items",
     "Items by state per queue: queued, manual (out of auto-assignment), offered.",

@@ -9,7 +9,8 @@ every few seconds cannot turn into a scan of a million items:
   the member, ``router.state.member``), all in one pipeline;
 - oldest wait: the head (``head`` members) of each bucket and those items' snapshots;
   exact when a bucket is FIFO (its order ends in the FIFO time), otherwise the oldest of
-  the items nearest to an offer;
+  the items nearest to an offer; the same head items tell whether one could be offered
+  right now (the collector asks the core);
 - offered items: the pending offers (``offers:due``, at most ``limit``) and their queues;
 - agents: a SCAN of the tenant's agent hashes (at most ``limit``), four fields each.
 """
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from router.config.model import Queue
-from router.core.types import AgentState
+from router.core.types import AgentState, WorkItem
 from router.state import codec, keys
 from router.state.codec import SEP
 from router.state.member import item_of
@@ -58,6 +59,8 @@ class QueueState:
     manual: int
     ages: list[float]
     """Ages (seconds) of the sampled head items, oldest first."""
+    heads: list[WorkItem] = field(default_factory=list)
+    """The sampled head items (declines included), in queue order."""
 
     @property
     def total(self) -> int:
@@ -85,19 +88,25 @@ async def read_queue(client: Client, tenant: str, queue: Queue, now: float,
         depth[label] = int(replies[2 * n])
         heads.extend(_text(m) for m in replies[2 * n + 1])
     manual = int(replies[-1])
-    ages = await _ages(client, tenant, [item_of(m) for m in heads], now)
-    return QueueState(queue=queue.id, depth=depth, manual=manual, ages=ages)
+    items = await _items(client, tenant, [item_of(m) for m in heads])
+    ages = sorted((max(0.0, item.age(now)) for item in items), reverse=True)
+    return QueueState(queue=queue.id, depth=depth, manual=manual, ages=ages, heads=items)
 
 
-async def _ages(client: Client, tenant: str, item_ids: Sequence[str], now: float) -> list[float]:
+async def _items(client: Client, tenant: str, item_ids: Sequence[str]) -> list[WorkItem]:
     if not item_ids:
         return []
     pipe = client.pipeline(transaction=False)
     for item_id in item_ids:
         pipe.hget(keys.work_item(tenant, item_id), "snap")
-    snaps = await pipe.execute()
-    ages = [max(0.0, codec.decode_item(s).age(now)) for s in snaps if s]
-    return sorted(ages, reverse=True)
+        pipe.hgetall(keys.item_declines(tenant, item_id))
+    replies = await pipe.execute()
+    items = []
+    for snap, declines in zip(replies[::2], replies[1::2], strict=True):
+        if snap:  # gone between the two reads: it left the queue
+            counts = {_text(k): int(v) for k, v in declines.items()}
+            items.append(codec.with_declines(codec.decode_item(snap), counts))
+    return items
 
 
 async def read_offered(client: Client, tenant: str, limit: int = MAX_OFFERS) -> Counter[str]:

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from router.config.load import load_config
 from router.contract import inputs as i
 from router.contract.envelope import SCHEMA_VERSION, Event
+from router.observability.collector import StateCollector, tenants_by_id
 from router.observability.command import add_parser
 from router.service.handlers import RoutingService
 from router.service.tenancy import tenants_of
@@ -131,3 +133,41 @@ def test_stats_rejects_an_unknown_queue_and_threshold(
     assert "queue 'nope': not a queue of" in capsys.readouterr().err
     assert _run(populated, ["stats", "--service-level", "7"]) == 2
     assert "--service-level 7: must be one of" in capsys.readouterr().err
+
+
+def _gauge(name: str, **labels: str) -> float | None:
+    return REGISTRY.get_sample_value(name, labels)
+
+
+def test_state_collector_sets_the_gauges_and_drops_them_when_not_reporting(
+    populated: Settings, tenant: str
+) -> None:
+    config = load_config(populated.config_path)
+
+    async def scenario() -> None:
+        backend = RedisBackend.from_url(populated.redis_url)
+        reporting = {tenant}
+        collector = StateCollector(backend, tenants_by_id(config.tenants),
+                                   is_reporter=lambda t: t in reporting)
+        try:
+            await collector.collect_once()
+            q = {"tenant": tenant, "queue": "languages"}
+            assert _gauge("router_queue_depth", **q, bucket="default") == 2
+            assert _gauge("router_items", **q, state="queued") == 2
+            assert _gauge("router_items", **q, state="offered") == 0
+            assert (_gauge("router_queue_oldest_wait_seconds", **q) or 0) >= 19.0
+            assert _gauge("router_queue_agents", **q, presence="away") == 1
+            assert _gauge("router_queue_idle_agents", **q) == 1
+            # ana idles but lacks French: nothing the core could offer now
+            assert _gauge("router_queue_assignable_waiting", **q) == 0
+            assert _gauge("router_queue_capacity_units", **q, kind="total") == 60
+            assert _gauge("router_agents", tenant=tenant, presence="available") == 1
+            reporting.clear()  # another worker reports this tenant now
+            await collector.collect_once()
+            assert _gauge("router_queue_depth", **q, bucket="default") is None
+            assert _gauge("router_agents", tenant=tenant, presence="available") is None
+        finally:
+            await collector.stop()
+            await backend.aclose()
+
+    asyncio.run(scenario())
