@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping
+from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from confluent_kafka import (
     OFFSET_INVALID,
     Consumer,
     KafkaError,
+    KafkaException,
     Message,
     TopicPartition,
 )
@@ -101,19 +104,29 @@ class Subscriber:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if not self.from_beginning and partitions:
-            committed = consumer.committed(partitions, timeout=10)
+            committed = _retrying(lambda: consumer.committed(partitions, timeout=10))
             for partition, stored in zip(partitions, committed, strict=True):
                 if stored.offset == OFFSET_INVALID:
-                    _low, high = consumer.get_watermark_offsets(partition, timeout=10,
-                                                                 cached=False)
-                    partition.offset = high
+                    partition.offset = _retrying(partial(_end_offset, consumer, partition))
                 else:
                     partition.offset = stored.offset
             consumer.assign(partitions)
         self._assigned.set()
 
-    def _on_revoke(self, _consumer: Consumer, _partitions: list[TopicPartition]) -> None:
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Commit what was read, so whoever gets these partitions next (a shared group)
+        resumes exactly here instead of at the end."""
         self._assigned.clear()
+        if partitions and not self._closed:
+            try:
+                consumer.commit(asynchronous=False)
+            except KafkaException as exc:  # nothing consumed yet: nothing to commit
+                log.debug("subscriber: no commit on revoke: %s", exc)
+
+    @property
+    def assigned(self) -> bool:
+        """Whether partitions are currently assigned and positioned (see wait_assigned)."""
+        return self._assigned.is_set()
 
     def wait_assigned(self, timeout: float = 60.0) -> None:
         """Block until partitions are assigned and positioned; events published after
@@ -212,3 +225,25 @@ class Subscriber:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+T = TypeVar("T")
+
+
+def _end_offset(consumer: Consumer, partition: TopicPartition) -> int:
+    _low, high = consumer.get_watermark_offsets(partition, timeout=10, cached=False)
+    return int(high)
+
+
+def _retrying(call: Callable[[], T], attempts: int = 30) -> T:
+    """A metadata call right after a topic is created can meet a partition whose leader
+    is not elected yet; such errors pass within seconds, so retry them."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except KafkaException as exc:  # reads only: retrying any error is harmless
+            if attempt == attempts - 1:
+                raise
+            log.info("subscriber: retrying after %s", exc)
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
