@@ -1,0 +1,160 @@
+"""Events built by the SDK: what they contain, and how bad input is reported.
+
+`Events` shares every builder and check with `Publisher`, so these tests cover what a
+Publisher refuses before anything reaches Kafka.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import msgspec
+import pytest
+
+from router.client import Events, InvalidEvent, Publisher
+from router.client.routing import input_topics, output_topics
+from router.contract import codec
+from router.contract.examples import EXAMPLES
+from router.contract.outputs import OfferIssued
+
+events = Events(tenant="acme", source="test/unit")
+
+
+def offer(tenant: str = "contoso") -> OfferIssued:
+    example = EXAMPLES["offer.issued"]
+    assert isinstance(example, OfferIssued)
+    return msgspec.structs.replace(example, tenant=tenant)
+
+
+def test_created_item_is_a_valid_contract_event_keyed_by_item() -> None:
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    event = events.create_item("chat-1", "chat", attributes={"language": "fr"}, priority=4,
+                               preferred_agents=["ana"], event_id="evt-1", at=at)
+    assert event.key == b"acme/chat-1"
+    decoded = codec.decode(codec.encode(event), key=event.key)
+    assert decoded == event
+    assert (decoded.type, decoded.id, decoded.time, decoded.source) == (
+        "work_item.created", "evt-1", at, "test/unit")
+    assert decoded.data.attributes == {"language": "fr"}
+
+
+def test_ids_are_unique_unless_given() -> None:
+    ids = {events.complete_item("chat-1").id for _ in range(100)}
+    assert len(ids) == 100
+    assert events.complete_item("chat-1", event_id="retry-7").id == "retry-7"
+
+
+def test_agent_events_are_keyed_by_agent() -> None:
+    built = [
+        events.register_agent("ana", units=100, profiles={"chat": 3}, skills={"fr": 4},
+                              queues=["general"], presence="available"),
+        events.set_presence("ana", "away"),
+        events.set_capacity("ana", units=50),
+        events.change_queues("ana", added=["vip"], removed=["general"]),
+    ]
+    assert {e.key for e in built} == {b"acme/ana"}
+    assert [e.type for e in built] == ["agent.registered", "agent.presence_changed",
+                                       "agent.capacity_changed", "agent.queues_changed"]
+    assert built[0].data.capacity.profiles == {"chat": 3}
+
+
+def test_update_leaves_out_what_is_not_given() -> None:
+    raw = codec.encode(events.update_item("chat-1", priority=None))
+    assert b'"data":{"priority":null}' in raw
+
+
+def test_accept_and_decline_answer_the_offer_in_its_own_tenant() -> None:
+    the_offer = offer()
+    accepted = events.accept(the_offer)
+    declined = events.decline(the_offer, "busy with a call")
+    for response in (accepted, declined):
+        assert response.tenant == "contoso"  # the offer's tenant, not the builder's
+        assert response.key == the_offer.key  # offer responses are keyed by item
+        assert response.data.offer_id == the_offer.data.offer_id
+        assert response.data.agent_id == the_offer.data.agent_id
+    assert declined.data.reason == "busy with a call"
+    # Answering the same offer again (a retry) produces the same id: counted once.
+    assert events.accept(the_offer).id == accepted.id
+    assert accepted.id != declined.id
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "reason_part"),
+    [
+        (lambda: events.create_item("i", "chat", priority="high"), "data.priority",
+         "Expected int | float | null, got str"),
+        (lambda: events.create_item("i", ""), "data.workstream", "length >= 1"),
+        (lambda: events.create_item("i", "chat", preferred_agents=["a", "a"]),
+         "data.preferred_agents", "duplicates"),
+        (lambda: events.create_item("i", "chat", preferred_agents=["a", "b", "c", "d"]),
+         "data.preferred_agents", "length <= 3"),
+        (lambda: events.create_item("i", "chat", ttl_seconds=0), "data.ttl_seconds", ">= 1"),
+        (lambda: events.create_item("i", "chat", deadline=datetime(2026, 1, 1)),
+         "data.deadline", "UTC"),
+        (lambda: events.create_item(
+            "i", "chat", deadline=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2)))),
+         "data.deadline", "UTC"),
+        (lambda: events.create_item("", "chat"), "subject", "length >= 1"),
+        (lambda: events.complete_item("i", at=datetime(2026, 1, 1)), "time", "UTC"),
+        (lambda: events.complete_item("i", event_id=""), "id", "length >= 1"),
+        (lambda: events.register_agent("ana", units=-1), "data.capacity.units", ">= 0"),
+        (lambda: events.register_agent("ana", skills={"fr": "good"}), "data.skills[...]",
+         "Expected"),
+        (lambda: events.set_presence("ana", ""), "data.presence", "length >= 1"),
+        (lambda: events.set_capacity("ana"), "data.units", "give units, profiles or both"),
+        (lambda: events.change_queues("ana"), "data.added", "give added, removed or both"),
+        (lambda: events.change_queues("ana", added=["q"], removed=["q"]), "data.removed",
+         "both added and removed"),
+        (lambda: events.decline(offer(), "x" * 2000), "data.reason", "length <= 1024"),
+    ],
+)
+def test_bad_input_names_the_field(build: Any, field: str, reason_part: str) -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        build()
+    assert caught.value.field == field
+    assert reason_part in caught.value.reason
+    assert field in str(caught.value)
+
+
+def test_bad_tenant_is_reported_on_the_envelope() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        Events(tenant="acme/eu").complete_item("i")
+    assert caught.value.field == "tenant"
+
+
+def test_attributes_that_are_not_json_are_refused() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        events.create_item("i", "chat", attributes={"when": object()})
+    assert caught.value.field == "data"
+    assert "cannot be encoded as JSON" in caught.value.reason
+
+
+def test_events_over_the_router_limit_are_refused_with_sizes() -> None:
+    small = Events(tenant="acme", max_event_bytes=2048)
+    with pytest.raises(InvalidEvent) as caught:
+        small.create_item("i", "chat", attributes={"text": "x" * 4000})
+    assert caught.value.field is None
+    assert "exceeds the limit of 2048 bytes" in str(caught.value)
+
+
+def test_router_owned_event_types_cannot_be_published() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        events.check(offer())
+    assert (caught.value.field, caught.value.event_type) == ("type", "offer.issued")
+
+
+def test_producer_settings_the_router_relies_on_cannot_be_overridden() -> None:
+    with pytest.raises(ValueError, match=r"partitioner"):
+        Publisher("127.0.0.1:1", tenant="acme", producer_config={"partitioner": "consistent"})
+
+
+def test_topic_tables_follow_the_contract() -> None:
+    topics = input_topics("p.")
+    assert topics["work_item.created"] == "p.work-items"
+    assert topics["agent.presence_changed"] == "p.agents"
+    assert topics["agent.offer_accepted"] == "p.offer-responses"
+    assert "timer.offer_due" not in topics
+    assert set(output_topics(("offers", "assignments"), "p.")) == {"p.offers", "p.assignments"}
+    with pytest.raises(ValueError, match="work-items"):
+        output_topics(("work-items",), "p.")
