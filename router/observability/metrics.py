@@ -7,6 +7,8 @@ item or agent id, which would grow without bound.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_CONSUMED = Counter(
@@ -149,3 +151,17 @@ CONSUMER_LAG = Gauge(
     "Records in an input partition not yet committed by this worker (highwater - committed).",
     ["topic", "partition"],
 )
+
+DEAD_LETTER_REASONS = ("decode", "processing")
+"""The reason classes of `router_dead_letters_total` (the ingest's own words)."""
+
+
+def init_input_series(input_topics: Iterable[str]) -> None:
+    """Creates the dead-letter series at zero for every input topic and reason class.
+
+    Why: Prometheus computes rates from the increase between samples; a series born with
+    its first dead letter at 1 shows no increase, so the first dead letter would never
+    raise `rate()` (nor the alert on it)."""
+    for topic in input_topics:
+        for reason in DEAD_LETTER_REASONS:
+            DEAD_LETTERS.labels(topic, reason)
