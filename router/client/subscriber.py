@@ -207,6 +207,11 @@ class Subscriber:
             if event is not None:
                 callback(event)
 
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop()` or `close()` was called (for loops of one's own over poll)."""
+        return self._stopping.is_set()
+
     def stop(self) -> None:
         """End `__iter__`/`run` loops; safe from any thread or a signal handler."""
         self._stopping.set()
