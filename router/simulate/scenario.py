@@ -171,7 +171,10 @@ def _path_first(message: str) -> str:
     reason, sep, path = message.rpartition(" - at ")
     if not sep:
         return f"$: {message}"
-    return f"{path.strip('`')}: {reason}"
+    path = path.strip("`")
+    if path.endswith(".distribution"):
+        reason += " (use exponential, lognormal or fixed)"
+    return f"{path}: {reason}"
 
 
 def load_scenario(path: Path, seed: int | None = None) -> Loaded:
