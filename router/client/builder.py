@@ -24,15 +24,19 @@ from router.contract.ids import derive_id
 from router.contract.inputs import (
     AgentCapacityChanged,
     AgentCapacityChangedData,
+    AgentItemPicked,
     AgentOfferAccepted,
     AgentOfferDeclined,
     AgentPresenceChanged,
     AgentPresenceChangedData,
+    AgentProfileUpdated,
+    AgentProfileUpdatedData,
     AgentQueuesChanged,
     AgentQueuesChangedData,
     AgentRegistered,
     AgentRegisteredData,
     Capacity,
+    ItemPickedData,
     OfferAcceptedData,
     OfferDeclinedData,
     WorkItemCancelled,
@@ -43,6 +47,8 @@ from router.contract.inputs import (
     WorkItemCompletedData,
     WorkItemCreated,
     WorkItemCreatedData,
+    WorkItemRequeueRequested,
+    WorkItemRequeueRequestedData,
     WorkItemUpdated,
     WorkItemUpdatedData,
 )
@@ -151,6 +157,14 @@ class EventBuilder(ABC, Generic[R]):
         data = build_data("work_item.closed", WorkItemClosedData)
         return self._send(WorkItemClosed, item_id, data, event_id, at)
 
+    def requeue_item(self, item_id: str, *, reason: str | None = None,
+                     agent_id: str | None = None, queue: str | None = None,
+                     event_id: str | None = None, at: datetime | None = None) -> R:
+        """Send an assigned item back to a queue (a transfer); default: its own queue."""
+        data = build_data("work_item.requeue_requested", WorkItemRequeueRequestedData,
+                          reason=reason, agent_id=agent_id, queue=queue)
+        return self._send(WorkItemRequeueRequested, item_id, data, event_id, at)
+
     # ------------------------------------------------------------------ agents (desktops)
 
     def register_agent(
@@ -213,6 +227,23 @@ class EventBuilder(ABC, Generic[R]):
                           removed=list(removed))
         return self._send(AgentQueuesChanged, agent_id, data, event_id, at)
 
+    def update_profile(
+        self,
+        agent_id: str,
+        *,
+        skills: Mapping[str, int | float] | UnsetType = UNSET,
+        attributes: Mapping[str, Any] | UnsetType = UNSET,
+        event_id: str | None = None,
+        at: datetime | None = None,
+    ) -> R:
+        """Replace the agent's skills and/or attributes; an omitted one is unchanged."""
+        data = build_data(
+            "agent.profile_updated", AgentProfileUpdatedData,
+            skills=skills if isinstance(skills, UnsetType) else dict(skills),
+            attributes=attributes if isinstance(attributes, UnsetType) else dict(attributes),
+        )
+        return self._send(AgentProfileUpdated, agent_id, data, event_id, at)
+
     # ------------------------------------------------------------------ offer responses
 
     def accept(self, offer: OfferIssued, *, event_id: str | None = None,
@@ -234,6 +265,12 @@ class EventBuilder(ABC, Generic[R]):
         return self._send(AgentOfferDeclined, offer.subject, data,
                           event_id or derive_id(offer.id, "agent.offer_declined"), at,
                           tenant=offer.tenant)
+
+    def pick_item(self, item_id: str, agent_id: str, *, event_id: str | None = None,
+                  at: datetime | None = None) -> R:
+        """The agent takes a queued item by hand (SPEC O3), in this builder's tenant."""
+        data = build_data("agent.item_picked", ItemPickedData, agent_id=agent_id)
+        return self._send(AgentItemPicked, item_id, data, event_id, at)
 
 
 class Events(EventBuilder[Event[Any]]):

@@ -59,6 +59,15 @@ def test_agent_events_are_keyed_by_agent() -> None:
     assert built[0].data.capacity.profiles == {"chat": 3}
 
 
+def test_less_common_events_use_their_topics_key() -> None:
+    assert events.update_profile("ana", skills={"de": 2}).key == b"acme/ana"
+    picked = events.pick_item("case-9", "ana")
+    assert (picked.type, picked.key, picked.data.agent_id) == (
+        "agent.item_picked", b"acme/case-9", "ana")
+    requeued = events.requeue_item("case-9", reason="transfer", queue="backoffice")
+    assert (requeued.type, requeued.data.queue) == ("work_item.requeue_requested", "backoffice")
+
+
 def test_update_leaves_out_what_is_not_given() -> None:
     raw = codec.encode(events.update_item("chat-1", priority=None))
     assert b'"data":{"priority":null}' in raw
@@ -107,6 +116,8 @@ def test_accept_and_decline_answer_the_offer_in_its_own_tenant() -> None:
         (lambda: events.change_queues("ana", added=["q"], removed=["q"]), "data.removed",
          "both added and removed"),
         (lambda: events.decline(offer(), "x" * 2000), "data.reason", "length <= 1024"),
+        (lambda: events.update_profile("ana"), "data.skills", "give skills, attributes or both"),
+        (lambda: events.pick_item("i", ""), "data.agent_id", "length >= 1"),
     ],
 )
 def test_bad_input_names_the_field(build: Any, field: str, reason_part: str) -> None:
