@@ -184,9 +184,10 @@ def _queue_row(tenant: str, state: QueueState, offered: int, agents: AgentTally,
     total = agents.units_total.get(state.queue, 0)
     used = agents.units_used.get(state.queue, 0)
     sel = f'tenant="{tenant}",queue="{state.queue}"'
+    le = repr(float(args.service_level))  # the bucket label as the client writes it
     level = _prometheus_value(
         args.prometheus,
-        f'sum(increase(router_item_to_offer_seconds_bucket{{{sel},le="{args.service_level:g}"}}'
+        f'sum(increase(router_item_to_offer_seconds_bucket{{{sel},le="{le}"}}'
         f"[1h])) / sum(increase(router_item_to_offer_seconds_count{{{sel}}}[1h]))",
     )
     return {

@@ -20,7 +20,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from router.config.model import Tenant
 from router.observability import metrics
+from router.observability.state_reads import AFFINITY, bucket_names
 
 DEFAULT_BUCKET = "default"
 UNKNOWN_QUEUE = "unknown"
@@ -144,6 +146,24 @@ class OutputObserver:
             metrics.ITEM_TO_OFFER_SECONDS.labels(tenant, queued[1]).observe(
                 max(0.0, at - queued[0]))
         return queued[1]
+
+
+def init_tenant_series(tenants: Iterable[Tenant]) -> None:
+    """Creates every configured queue's output series at zero.
+
+    Why: Prometheus sees a counter's first increase only if it scraped the series before
+    it; a series born already counting (a burst of arrivals between two scrapes) shows
+    no rate, and a latency histogram shows NaN, until the next change. Labels come from
+    the configuration, so this is bounded like the series themselves."""
+    for tenant in tenants:
+        for queue in tenant.queues:
+            for outcome in OUTCOMES.values():
+                metrics.OFFERS.labels(tenant.id, queue.id, outcome)
+            for _, bucket in bucket_names(queue):
+                if bucket != AFFINITY:  # work_item.queued names no affinity bucket
+                    metrics.ITEMS_QUEUED.labels(tenant.id, queue.id, bucket)
+            metrics.ITEM_TO_OFFER_SECONDS.labels(tenant.id, queue.id)
+            metrics.TIME_TO_ACCEPT_SECONDS.labels(tenant.id, queue.id)
 
 
 OBSERVER = OutputObserver()

@@ -13,14 +13,18 @@ they evaluate without error and that their signal (a recording rule) returns dat
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import Producer
 
+from router.observability.command import add_parser
 from router.settings import Settings
 from tests.integration.conftest import WorkerProcess
 from tests.integration.observability.promserver import (
@@ -81,7 +85,7 @@ def _wait_for(server: Prometheus, expr: str, timeout_s: float = 60.0) -> None:
 def test_every_panel_and_rule_returns_data_from_a_real_prometheus(
     settings: Settings, tenant: str, routing_config: Path,
     start_worker: Callable[..., WorkerProcess],
-    prometheus_for: Callable[[str], Prometheus],
+    prometheus_for: Callable[[str], Prometheus], capsys: pytest.CaptureFixture[str],
 ) -> None:
     derive_config(routing_config, offer_timeout_s=2.0, decline_limit=3)
     collector = Collector(settings, tenant)
@@ -93,6 +97,10 @@ def test_every_panel_and_rule_returns_data_from_a_real_prometheus(
     try:
         worker = start_worker("worker", env=WORKER_ENV)
         server = prometheus_for(worker.http)
+        # Series exist at zero before their first event, so rate() sees the first one
+        # (a series born counting would show no increase): wait until one scrape had them.
+        _wait_for(server, 'router_dead_letters_total{reason="decode"} == 0')
+        _wait_for(server, f'router_item_to_offer_seconds_count{{queue="{QUEUE}"}} == 0')
         desktops.start(collector)
         for agent in agents.values():
             feed.register(agent)
@@ -100,8 +108,6 @@ def test_every_panel_and_rule_returns_data_from_a_real_prometheus(
         for item in items:
             feed.create(item)
         feed.flush()
-        # the dead-letter series exist at zero before the first dead letter, so rate() sees it
-        _wait_for(server, 'router_dead_letters_total{reason="decode"} == 0')
         _malformed(settings)
         wait_all_assigned(collector, [i.id for i in items], 120.0, [worker])
         # outputs, state rounds, lag rounds and rule evaluations all reach Prometheus
@@ -142,10 +148,26 @@ def test_every_panel_and_rule_returns_data_from_a_real_prometheus(
             alerts = server.get("/api/v1/alerts")["data"]["alerts"]
             firing = {a["labels"]["alertname"] for a in alerts if a["state"] == "firing"}
         assert firing >= FIRING, f"firing: {sorted(firing)}"
+        # `router stats` takes the service level from the same Prometheus
+        stats = _stats(settings, ["stats", QUEUE, "--json", "--prometheus",
+                                  f"http://{server.address}"], capsys)
+        level = stats["queues"][0]["service_level"]
+        assert level is not None and 0.0 <= level <= 1.0
     finally:
         desktops.stop()
         collector.stop()
         feed.producer.flush(10)
+
+
+def _stats(settings: Settings, argv: list[str],
+           capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="router")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    capsys.readouterr()
+    assert args.handler(settings, args) == 0
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return out
 
 
 def _malformed(settings: Settings) -> None:
