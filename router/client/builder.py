@@ -192,7 +192,8 @@ class EventBuilder(ABC, Generic[R]):
 
     def set_presence(self, agent_id: str, presence: str, *, event_id: str | None = None,
                      at: datetime | None = None) -> R:
-        """available, busy, busy-dnd, away, offline, or a custom status of the config."""
+        """A base presence (available, busy, away, offline, ...) or a custom status that
+        the tenant's routing configuration maps to one."""
         data = build_data("agent.presence_changed", AgentPresenceChangedData,
                           presence=presence)
         return self._send(AgentPresenceChanged, agent_id, data, event_id, at)
