@@ -85,8 +85,8 @@ class Simulation:
         self._heap: list[tuple[float, int, Action]] = []
         self._seq = itertools.count()
         self._ids = itertools.count(1)
-        store = MemoryBackend(STORE_CONFIG).tenant(self._tenant)
-        tenants = tenants_of(loaded.config, {self._tenant: store}, config_version)
+        self._store = MemoryBackend(STORE_CONFIG).tenant(self._tenant)
+        tenants = tenants_of(loaded.config, {self._tenant: self._store}, config_version)
         self._routing: TenantRouting = tenants[self._tenant]
         self.service = RoutingService(tenants, clock=lambda: self._epoch + self.now)
         self._timers: list[Event[Any]] = []
@@ -133,7 +133,9 @@ class Simulation:
     async def _feed(self, event: Event[Any]) -> None:
         """One input event through the router, then the world's reaction to its outputs."""
         self.tally.inputs_handled += 1
-        for out in await self.service.handle(event):
+        outputs = await self.service.handle(event)
+        self._store.drain_outbox()  # what the relay would publish; `outputs` are the same
+        for out in outputs:
             self._react(out)
 
     def _event(self, cls: type[Event[Any]], subject: str, data: Any) -> Event[Any]:

@@ -56,6 +56,14 @@ class AgentFigures(msgspec.Struct, frozen=True, kw_only=True):
     handled: int
 
 
+class GroupFigures(msgspec.Struct, frozen=True, kw_only=True):
+    """An agent group as a whole: occupancy is its occupied time over its staffed time."""
+
+    agents: int
+    occupancy: float | None
+    handled: int
+
+
 class Report(msgspec.Struct, frozen=True, kw_only=True):
     scenario: str
     seed: int
@@ -65,6 +73,7 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     queues: dict[str, QueueFigures]
     unclassified: int
     agents: list[AgentFigures]
+    groups: dict[str, GroupFigures]
     offers: dict[str, int]
     assignments: dict[str, int]
     inputs_handled: int
@@ -127,10 +136,17 @@ def build_report(result: Result) -> Report:
     agents = [AgentFigures(id=a.id, group=a.group, staffed_s=a.staffed_s, handled=a.handled,
                            occupancy=(a.occupied_s / a.staffed_s) if a.staffed_s > 0 else None)
               for a in tally.agents.values()]
+    groups: dict[str, GroupFigures] = {}
+    for name in dict.fromkeys(a.group for a in tally.agents.values()):
+        members = [a for a in tally.agents.values() if a.group == name]
+        staffed = sum(a.staffed_s for a in members)
+        groups[name] = GroupFigures(
+            agents=len(members), handled=sum(a.handled for a in members),
+            occupancy=sum(a.occupied_s for a in members) / staffed if staffed > 0 else None)
     return Report(
         scenario=scenario.name, seed=scenario.seed, tenant=result.loaded.tenant.id,
         duration_s=float(scenario.duration), warm_up_s=float(scenario.warm_up),
-        queues=queues, unclassified=unclassified, agents=agents,
+        queues=queues, unclassified=unclassified, agents=agents, groups=groups,
         offers={k: tally.offers.get(k, 0) for k in OFFER_OUTCOMES},
         assignments={"via_offer": tally.assignments.get("offer", 0),
                      "direct": tally.assignments.get("direct", 0)},
@@ -177,6 +193,10 @@ def render_text(report: Report) -> str:
     lines.append("offers: " + ", ".join(f"{k} {v}" for k, v in report.offers.items())
                  + f"; assignments: via offer {report.assignments['via_offer']}, "
                  f"direct {report.assignments['direct']}")
+    lines.append("")
+    lines.append(f"{'agent group':<24}{'occupancy':>10}{'handled':>9}{'agents':>12}")
+    for name, g in report.groups.items():
+        lines.append(f"{name:<24}{_pct(g.occupancy):>10}{g.handled:>9}{g.agents:>12}")
     lines.append("")
     lines.append(f"{'agent':<24}{'occupancy':>10}{'handled':>9}{'staffed':>12}")
     for a in report.agents:

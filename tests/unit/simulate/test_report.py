@@ -69,6 +69,8 @@ def test_figures_from_a_known_tally() -> None:
     assert figures.service_level.threshold_s == 20.0
     assert not figures.service_level.default_threshold
     assert report.agents[0].occupancy == pytest.approx(0.5)
+    assert report.groups["v"].occupancy == pytest.approx(0.5)
+    assert report.groups["v"].handled == 4
 
 
 def test_default_threshold_is_20s_and_the_report_says_so() -> None:
@@ -133,6 +135,7 @@ def test_occupancy_is_handling_time_over_staffed_time() -> None:
         assert agent.staffed_s == pytest.approx(end - start)
         assert agent.occupancy == pytest.approx(busy[agent.id] / (end - start))
         assert 0 < agent.occupancy < 1
+    assert report.groups["v"].occupancy == pytest.approx(sum(busy.values()) / 2 / (end - start))
 
 
 def test_scheduled_rates_and_presence() -> None:
