@@ -11,15 +11,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+import msgspec
 from msgspec import UNSET, UnsetType
 
 from router.client.checking import build_data, build_event, checked_bytes
 from router.client.errors import InvalidEvent
 from router.client.routing import input_topics
 from router.contract.codec import DEFAULT_MAX_BYTES
-from router.contract.envelope import Event
+from router.contract.envelope import Event, TenantId
 from router.contract.ids import derive_id
 from router.contract.inputs import (
     AgentCapacityChanged,
@@ -59,6 +60,8 @@ CLIENT_TYPES = frozenset(input_topics())
 """Event types a client may send (timers are the router's own)."""
 
 R = TypeVar("R")
+Source = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+"""The envelope's `source` constraint (checked once, when the builder is made)."""
 
 
 class EventBuilder(ABC, Generic[R]):
@@ -70,6 +73,13 @@ class EventBuilder(ABC, Generic[R]):
 
     def __init__(self, *, tenant: str, source: str = DEFAULT_SOURCE,
                  max_event_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        for name, value, kind in (("tenant", tenant, TenantId), ("source", source, Source)):
+            try:
+                msgspec.convert(value, kind)
+            except msgspec.ValidationError as exc:
+                raise ValueError(f"{name}: {value!r} is not valid: {exc}") from None
+        if max_event_bytes < 1:
+            raise ValueError(f"max_event_bytes: must be at least 1, not {max_event_bytes}")
         self.tenant = tenant
         self.source = source
         self.max_event_bytes = max_event_bytes

@@ -128,9 +128,19 @@ def test_bad_input_names_the_field(build: Any, field: str, reason_part: str) -> 
     assert field in str(caught.value)
 
 
-def test_bad_tenant_is_reported_on_the_envelope() -> None:
+def test_bad_tenant_or_source_is_refused_when_the_builder_is_made() -> None:
+    with pytest.raises(ValueError, match=r"tenant: 'acme/eu' is not valid"):
+        Events(tenant="acme/eu")
+    with pytest.raises(ValueError, match=r"source: '' is not valid"):
+        Events(tenant="acme", source="")
+    with pytest.raises(ValueError, match=r"tenant: '' is not valid"):
+        Publisher("127.0.0.1:1", tenant="")  # refused before any producer is made
+
+
+def test_a_bad_tenant_in_a_prebuilt_event_is_reported_on_the_envelope() -> None:
+    the_offer = offer(tenant="acme/eu")
     with pytest.raises(InvalidEvent) as caught:
-        Events(tenant="acme/eu").complete_item("i")
+        events.accept(the_offer)
     assert caught.value.field == "tenant"
 
 
