@@ -49,6 +49,17 @@ from tests.integration.streams.harness import (
 ITEMS = 30
 QUEUE = "general"
 """Chat items without attributes go to the sample's fallback queue."""
+MEASURED = {
+    "item to offer p95 (s)": 'histogram_quantile(0.95, sum by (le) '
+    '(rate(router_item_to_offer_seconds_bucket{tenant="$tenant"}[5m])))',
+    "time to accept p95 (s)": 'histogram_quantile(0.95, sum by (le) '
+    '(rate(router_time_to_accept_seconds_bucket{tenant="$tenant"}[5m])))',
+    "cycle p95 (s)": "histogram_quantile(0.95, sum by (le) "
+    "(rate(router_cycle_seconds_bucket[5m])))",
+    "store command p95 (s)": "histogram_quantile(0.95, sum by (le) "
+    "(rate(router_store_command_seconds_bucket[5m])))",
+    "series exported by the worker": 'count({job="router"})',
+}
 FIRING = {"RouterDeadLetters"}
 """Alerts this scenario really triggers (one malformed input record)."""
 
@@ -148,6 +159,11 @@ def test_every_panel_and_rule_returns_data_from_a_real_prometheus(
             alerts = server.get("/api/v1/alerts")["data"]["alerts"]
             firing = {a["labels"]["alertname"] for a in alerts if a["state"] == "firing"}
         assert firing >= FIRING, f"firing: {sorted(firing)}"
+        for label, expr in MEASURED.items():  # for people reading the run (-s), not asserted
+            values = [f"{float(r['value'][1]):.4f}" for r in server.query(
+                substitute(expr, variables))]
+            with capsys.disabled():
+                print(f"{label}: {', '.join(values)}")
         # `router stats` takes the service level from the same Prometheus
         stats = _stats(settings, ["stats", QUEUE, "--json", "--prometheus",
                                   f"http://{server.address}"], capsys)
