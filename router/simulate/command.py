@@ -22,12 +22,33 @@ occupancy and offers by outcome. Progress (virtual time reached) goes to stderr.
 
 Example scenarios: examples/scenarios/*.yaml"""
 
+FORMAT = """\
+scenario fields (durations are seconds or text such as "90s", "15m", "1h30m"):
+  name, seed, duration, warm_up (not measured), start (RFC 3339 time of virtual 0)
+  config       routing config YAML, relative to the scenario (default: bundled sample)
+  tenant       tenant of the routing config (default: its first)
+  timers       {sweep_interval: 1s, queue_sweep: 5s}, as the worker's ROUTER_*_MS
+  service_level {default: 20s, queues: {QUEUE: 30s}}; without any, 20s is used
+  arrivals     - {workstream, name, channel, attributes, priority, per_hour: N
+                  | schedule: [{start: 0, per_hour: N}, ...], handle_time, patience}
+  agents       - {name, count, queues, skills, attributes, capacity: {units, profiles},
+                  presence, schedule: [{at, presence}], accept_probability,
+                  think_time, wrap_up (used where the workstream waits until closed)}
+  distributions {distribution: exponential, mean} | {distribution: lognormal, mean, sd}
+                | {distribution: fixed, value}
+
+figures: wait = arrival to assignment (includes think time with offers); service
+level = answered within the threshold / (answered + abandoned + still waiting past
+it); occupancy = capacity share held (handling and wrap-up) over time available or
+busy; the first warm_up of the run is not measured."""
+
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "simulate",
         help="what-if simulation of a scenario on a virtual clock (no Kafka, no Redis)",
         description=DESCRIPTION,
+        epilog=FORMAT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("scenario", type=Path, metavar="SCENARIO",
