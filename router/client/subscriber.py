@@ -73,6 +73,12 @@ class Subscriber:
             unknown = sorted(set(types) - known)
             if unknown:
                 raise ValueError(f"types: {unknown} are not carried by topics {list(topics)}")
+        strategy = str((consumer_config or {}).get("partition.assignment.strategy", ""))
+        if "cooperative" in strategy:
+            raise ValueError(
+                "consumer_config: partition.assignment.strategy: cooperative assignors are "
+                "not supported (the subscriber positions whole assignments)"
+            )
         self.tenant = tenant
         self.agents = None if agents is None else frozenset(agents)
         self.types = None if types is None else frozenset(types)

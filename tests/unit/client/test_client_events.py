@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from router.client import Events, InvalidEvent, Publisher
+from router.client import Events, InvalidEvent, Publisher, Subscriber
 from router.client.routing import input_topics, output_topics
 from router.contract import codec
 from router.contract.examples import EXAMPLES
@@ -179,3 +179,19 @@ def test_topic_tables_follow_the_contract() -> None:
     assert set(output_topics(("offers", "assignments"), "p.")) == {"p.offers", "p.assignments"}
     with pytest.raises(ValueError, match="work-items"):
         output_topics(("work-items",), "p.")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"types": {"work_item.queued"}}, r"types: \['work_item.queued'\] are not carried"),
+        ({"topics": ("offers", "agents")}, r"topics: \['agents'\] are not output topics"),
+        ({"consumer_config": {"partition.assignment.strategy": "cooperative-sticky"}},
+         "cooperative assignors are not supported"),
+    ],
+)
+def test_subscriber_options_are_checked_before_connecting(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Subscriber("127.0.0.1:1", **options)
