@@ -90,7 +90,10 @@ def _wait_for(server: Prometheus, expr: str, timeout_s: float = 60.0) -> None:
         if server.query(expr):
             return
         time.sleep(0.5)
-    raise AssertionError(f"no data for {expr} after {timeout_s:.0f}s")
+    raise AssertionError(
+        f"no data for {expr} after {timeout_s:.0f}s (a worker exports the output and state "
+        "series only when router/streams/app.py wires observe_outputs, init_tenant_series, "
+        "StateCollector and LagReporter: see docs/observability.md)")
 
 
 def test_every_panel_and_rule_returns_data_from_a_real_prometheus(
