@@ -137,13 +137,12 @@ class Subscriber:
     def wait_assigned(self, timeout: float = 60.0) -> None:
         """Block until partitions are assigned and positioned; events published after
         this returns will be received. Events polled meanwhile are kept for `poll`."""
-        waited = 0.0
+        deadline = time.monotonic() + timeout
         while not self._assigned.is_set():
-            if waited >= timeout:
+            if time.monotonic() >= deadline:
                 raise TimeoutError(f"no partitions assigned after {timeout}s "
                                    f"(group {self.group_id}, topics {list(self._topic_types)})")
             event = self._poll_once(0.2)
-            waited += 0.2
             if event is not None:
                 self._pending.append(event)
 
