@@ -52,32 +52,70 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "complete and close work after a handle time.",
         epilog="Ctrl-C sets the agent offline and exits.",
     )
-    parser.add_argument("--bootstrap", default=settings.kafka_bootstrap,
-                        help="Kafka bootstrap servers (default: ROUTER_KAFKA_BOOTSTRAP, "
-                        "%(default)s)")
-    parser.add_argument("--topic-prefix", default=settings.topic_prefix,
-                        help="topic name prefix (default: ROUTER_TOPIC_PREFIX, %(default)s)")
-    parser.add_argument("--tenant", default=os.environ.get("ROUTER_TENANT", "acme"),
-                        help="tenant id (default: ROUTER_TENANT or %(default)s)")
-    parser.add_argument("--agent", default=f"agent-{os.getpid()}",
-                        help="agent id (default: agent-<pid>)")
-    parser.add_argument("--queues", default=SAMPLE_QUEUES,
-                        help="comma-separated queue ids (default: every queue of the sample)")
-    parser.add_argument("--skills", type=pairs, default=pairs("en=5,fr=5,de=5,billing=5"),
-                        help="skill=proficiency pairs (default: en=5,fr=5,de=5,billing=5)")
-    parser.add_argument("--units", type=int, default=100,
-                        help="capacity units (default: %(default)s)")
-    parser.add_argument("--profiles", type=pairs, default=pairs("chat=3,call=1,case=5"),
-                        help="capacity profile limits (default: chat=3,call=1,case=5)")
-    parser.add_argument("--handle-time", type=float, default=20.0,
-                        help="mean seconds from assignment to completion, exponentially "
-                        "distributed (default: %(default)s)")
-    parser.add_argument("--wrap-up", type=float, default=5.0,
-                        help="seconds from completion to close (default: %(default)s)")
-    parser.add_argument("--decline", type=float, default=0.0, metavar="FRACTION",
-                        help="fraction of offers declined (default: 0)")
-    parser.add_argument("--max-items", type=int, default=0,
-                        help="exit after closing this many items (default: 0, run until Ctrl-C)")
+    parser.add_argument(
+        "--bootstrap",
+        default=settings.kafka_bootstrap,
+        help="Kafka bootstrap servers (default: ROUTER_KAFKA_BOOTSTRAP, %(default)s)",
+    )
+    parser.add_argument(
+        "--topic-prefix",
+        default=settings.topic_prefix,
+        help="topic name prefix (default: ROUTER_TOPIC_PREFIX, %(default)s)",
+    )
+    parser.add_argument(
+        "--tenant",
+        default=os.environ.get("ROUTER_TENANT", "acme"),
+        help="tenant id (default: ROUTER_TENANT or %(default)s)",
+    )
+    parser.add_argument(
+        "--agent", default=f"agent-{os.getpid()}", help="agent id (default: agent-<pid>)"
+    )
+    parser.add_argument(
+        "--queues",
+        default=SAMPLE_QUEUES,
+        help="comma-separated queue ids (default: every queue of the sample)",
+    )
+    parser.add_argument(
+        "--skills",
+        type=pairs,
+        default=pairs("en=5,fr=5,de=5,billing=5"),
+        help="skill=proficiency pairs (default: en=5,fr=5,de=5,billing=5)",
+    )
+    parser.add_argument(
+        "--units", type=int, default=100, help="capacity units (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--profiles",
+        type=pairs,
+        default=pairs("chat=3,call=1,case=5"),
+        help="capacity profile limits (default: chat=3,call=1,case=5)",
+    )
+    parser.add_argument(
+        "--handle-time",
+        type=float,
+        default=20.0,
+        help="mean seconds from assignment to completion, exponentially "
+        "distributed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--wrap-up",
+        type=float,
+        default=5.0,
+        help="seconds from completion to close (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--decline",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="fraction of offers declined (default: 0)",
+    )
+    parser.add_argument(
+        "--max-items",
+        type=int,
+        default=0,
+        help="exit after closing this many items (default: 0, run until Ctrl-C)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
     args = parser.parse_args(argv)
     args.queues = [q.strip() for q in args.queues.split(",") if q.strip()]
@@ -113,10 +151,15 @@ def main(argv: list[str] | None = None) -> int:
     def say(text: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {args.agent}: {text}", flush=True)
 
-    publisher = Publisher(args.bootstrap, tenant=args.tenant, topic_prefix=args.topic_prefix,
-                          source=f"desktop/{args.agent}")
-    subscriber = Subscriber(args.bootstrap, tenant=args.tenant, agents={args.agent},
-                            topic_prefix=args.topic_prefix)
+    publisher = Publisher(
+        args.bootstrap,
+        tenant=args.tenant,
+        topic_prefix=args.topic_prefix,
+        source=f"desktop/{args.agent}",
+    )
+    subscriber = Subscriber(
+        args.bootstrap, tenant=args.tenant, agents={args.agent}, topic_prefix=args.topic_prefix
+    )
     signal.signal(signal.SIGINT, lambda _s, _f: subscriber.stop())
     signal.signal(signal.SIGTERM, lambda _s, _f: subscriber.stop())
     timers = Timers()
@@ -152,8 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         subscriber.wait_assigned()
         publisher.register_agent(
-            args.agent, units=args.units, profiles=args.profiles, skills=args.skills,
-            queues=args.queues, presence="offline",
+            args.agent,
+            units=args.units,
+            profiles=args.profiles,
+            skills=args.skills,
+            queues=args.queues,
+            presence="offline",
         ).result(30)
         publisher.set_presence(args.agent, "available").result(30)
         say(f"available in {', '.join(args.queues)} (tenant {args.tenant})")

@@ -34,23 +34,48 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Publish chat work items to the router at a steady rate.",
         epilog="Ctrl-C stops after flushing what was sent.",
     )
-    parser.add_argument("--bootstrap", default=settings.kafka_bootstrap,
-                        help="Kafka bootstrap servers (default: ROUTER_KAFKA_BOOTSTRAP, "
-                        "%(default)s)")
-    parser.add_argument("--topic-prefix", default=settings.topic_prefix,
-                        help="topic name prefix (default: ROUTER_TOPIC_PREFIX, %(default)s)")
-    parser.add_argument("--tenant", default=os.environ.get("ROUTER_TENANT", "acme"),
-                        help="tenant id (default: ROUTER_TENANT or %(default)s)")
+    parser.add_argument(
+        "--bootstrap",
+        default=settings.kafka_bootstrap,
+        help="Kafka bootstrap servers (default: ROUTER_KAFKA_BOOTSTRAP, %(default)s)",
+    )
+    parser.add_argument(
+        "--topic-prefix",
+        default=settings.topic_prefix,
+        help="topic name prefix (default: ROUTER_TOPIC_PREFIX, %(default)s)",
+    )
+    parser.add_argument(
+        "--tenant",
+        default=os.environ.get("ROUTER_TENANT", "acme"),
+        help="tenant id (default: ROUTER_TENANT or %(default)s)",
+    )
     parser.add_argument("--workstream", default="chat", help="workstream (default: %(default)s)")
-    parser.add_argument("--rate", type=float, default=2.0,
-                        help="new conversations per second (default: %(default)s)")
-    parser.add_argument("--count", type=int, default=0,
-                        help="stop after this many conversations (default: 0, run until Ctrl-C)")
-    parser.add_argument("--abandon", type=float, default=0.0, metavar="FRACTION",
-                        help="fraction of customers who leave after --patience seconds, "
-                        "reported as work_item.cancelled (default: 0)")
-    parser.add_argument("--patience", type=float, default=30.0,
-                        help="seconds an abandoning customer waits (default: %(default)s)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=2.0,
+        help="new conversations per second (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=0,
+        help="stop after this many conversations (default: 0, run until Ctrl-C)",
+    )
+    parser.add_argument(
+        "--abandon",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="fraction of customers who leave after --patience seconds, "
+        "reported as work_item.cancelled (default: 0)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=float,
+        default=30.0,
+        help="seconds an abandoning customer waits (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
     args = parser.parse_args(argv)
     if args.rate <= 0:
@@ -66,8 +91,9 @@ def conversation(rng: random.Random) -> dict[str, Any]:
     """Attributes in the proportions a European web chat might see."""
     return {
         "language": rng.choices(["en", "fr", "de"], weights=[60, 25, 15])[0],
-        "topic": rng.choices(["billing", "invoice", "delivery", "other"],
-                             weights=[20, 5, 35, 40])[0],
+        "topic": rng.choices(["billing", "invoice", "delivery", "other"], weights=[20, 5, 35, 40])[
+            0
+        ],
         "vip": rng.random() < 0.05,
         "product": rng.choice(["router-pro", "router-lite"]),
     }
@@ -107,10 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     tally = Tally()
     abandons: list[tuple[float, str]] = []
     sent = cancelled = 0
-    print(f"chat connector: tenant {args.tenant}, {args.rate}/s to "
-          f"{args.topic_prefix}work-items on {args.bootstrap}", flush=True)
-    with Publisher(args.bootstrap, tenant=args.tenant, topic_prefix=args.topic_prefix,
-                   source=f"connector/chat-{run}") as publisher:
+    print(
+        f"chat connector: tenant {args.tenant}, {args.rate}/s to "
+        f"{args.topic_prefix}work-items on {args.bootstrap}",
+        flush=True,
+    )
+    with Publisher(
+        args.bootstrap,
+        tenant=args.tenant,
+        topic_prefix=args.topic_prefix,
+        source=f"connector/chat-{run}",
+    ) as publisher:
         start = time.monotonic()
         last_report = start
         while not stop and (args.count == 0 or sent < args.count):
@@ -125,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             item_id = f"chat-{run}-{sent:06d}"
             try:
-                tally.watch(publisher.create_item(item_id, args.workstream, channel="web-chat",
-                                                  attributes=conversation(rng)))
+                tally.watch(
+                    publisher.create_item(
+                        item_id, args.workstream, channel="web-chat", attributes=conversation(rng)
+                    )
+                )
             except InvalidEvent as exc:
                 print(f"not sent: {exc}", file=sys.stderr)
                 return 2
@@ -135,11 +171,17 @@ def main(argv: list[str] | None = None) -> int:
                 heapq.heappush(abandons, (now + args.patience, item_id))
             if now - last_report >= 1.0:
                 last_report = now
-                print(f"sent {sent}  delivered {tally.delivered}  failed {tally.failed}  "
-                      f"cancelled {cancelled}", flush=True)
+                print(
+                    f"sent {sent}  delivered {tally.delivered}  failed {tally.failed}  "
+                    f"cancelled {cancelled}",
+                    flush=True,
+                )
         left = publisher.flush(30)
-    print(f"done: sent {sent}, delivered {tally.delivered}, failed {tally.failed}, "
-          f"cancelled {cancelled}, undelivered {left}", flush=True)
+    print(
+        f"done: sent {sent}, delivered {tally.delivered}, failed {tally.failed}, "
+        f"cancelled {cancelled}, undelivered {left}",
+        flush=True,
+    )
     return 0 if tally.failed == 0 and left == 0 else 1
 
 

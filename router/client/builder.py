@@ -71,8 +71,9 @@ class EventBuilder(ABC, Generic[R]):
     idempotently) and `at` (the envelope time, default now, must be UTC).
     """
 
-    def __init__(self, *, tenant: str, source: str = DEFAULT_SOURCE,
-                 max_event_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, *, tenant: str, source: str = DEFAULT_SOURCE, max_event_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         for name, value, kind in (("tenant", tenant, TenantId), ("source", source, Source)):
             try:
                 msgspec.convert(value, kind)
@@ -94,11 +95,24 @@ class EventBuilder(ABC, Generic[R]):
             raise InvalidEvent(event.type, "type", "clients cannot publish this event type")
         return checked_bytes(event, max_bytes=self.max_event_bytes, types=CLIENT_TYPES)
 
-    def _send(self, cls: type[Event[Any]], subject: str, data: Any, event_id: str | None,
-              at: datetime | None, tenant: str | None = None) -> R:
-        event = build_event(cls, tenant=self.tenant if tenant is None else tenant,
-                            subject=subject, source=self.source, data=data,
-                            event_id=event_id, at=at)
+    def _send(
+        self,
+        cls: type[Event[Any]],
+        subject: str,
+        data: Any,
+        event_id: str | None,
+        at: datetime | None,
+        tenant: str | None = None,
+    ) -> R:
+        event = build_event(
+            cls,
+            tenant=self.tenant if tenant is None else tenant,
+            subject=subject,
+            source=self.source,
+            data=data,
+            event_id=event_id,
+            at=at,
+        )
         return self._emit(event)
 
     # ------------------------------------------------------------------ work items (connectors)
@@ -122,11 +136,18 @@ class EventBuilder(ABC, Generic[R]):
     ) -> R:
         """A new work item entering `workstream` (work_item.created)."""
         data = build_data(
-            "work_item.created", WorkItemCreatedData, workstream=workstream, channel=channel,
-            attributes=dict(attributes or {}), priority=priority,
-            last_interaction_at=last_interaction_at, deadline=deadline,
-            preferred_agents=list(preferred_agents), affinity_agent=affinity_agent,
-            scheduled_for=scheduled_for, ttl_seconds=ttl_seconds,
+            "work_item.created",
+            WorkItemCreatedData,
+            workstream=workstream,
+            channel=channel,
+            attributes=dict(attributes or {}),
+            priority=priority,
+            last_interaction_at=last_interaction_at,
+            deadline=deadline,
+            preferred_agents=list(preferred_agents),
+            affinity_agent=affinity_agent,
+            scheduled_for=scheduled_for,
+            ttl_seconds=ttl_seconds,
         )
         return self._send(WorkItemCreated, item_id, data, event_id, at)
 
@@ -143,36 +164,58 @@ class EventBuilder(ABC, Generic[R]):
         """Change a live item; omitted fields stay. `attributes` is a merge patch (a None
         value removes the key); `priority=None` clears the priority."""
         data = build_data(
-            "work_item.updated", WorkItemUpdatedData,
+            "work_item.updated",
+            WorkItemUpdatedData,
             attributes=attributes if isinstance(attributes, UnsetType) else dict(attributes),
-            priority=priority, last_interaction_at=last_interaction_at,
+            priority=priority,
+            last_interaction_at=last_interaction_at,
         )
         return self._send(WorkItemUpdated, item_id, data, event_id, at)
 
-    def cancel_item(self, item_id: str, *, reason: str | None = None,
-                    event_id: str | None = None, at: datetime | None = None) -> R:
+    def cancel_item(
+        self,
+        item_id: str,
+        *,
+        reason: str | None = None,
+        event_id: str | None = None,
+        at: datetime | None = None,
+    ) -> R:
         """Withdraw an item (the customer left); pending offers are revoked."""
         data = build_data("work_item.cancelled", WorkItemCancelledData, reason=reason)
         return self._send(WorkItemCancelled, item_id, data, event_id, at)
 
-    def complete_item(self, item_id: str, *, event_id: str | None = None,
-                      at: datetime | None = None) -> R:
+    def complete_item(
+        self, item_id: str, *, event_id: str | None = None, at: datetime | None = None
+    ) -> R:
         """The work is done; the agent's capacity moves to wrap-up."""
         data = build_data("work_item.completed", WorkItemCompletedData)
         return self._send(WorkItemCompleted, item_id, data, event_id, at)
 
-    def close_item(self, item_id: str, *, event_id: str | None = None,
-                   at: datetime | None = None) -> R:
+    def close_item(
+        self, item_id: str, *, event_id: str | None = None, at: datetime | None = None
+    ) -> R:
         """Wrap-up is over; the capacity the item held is released."""
         data = build_data("work_item.closed", WorkItemClosedData)
         return self._send(WorkItemClosed, item_id, data, event_id, at)
 
-    def requeue_item(self, item_id: str, *, reason: str | None = None,
-                     agent_id: str | None = None, queue: str | None = None,
-                     event_id: str | None = None, at: datetime | None = None) -> R:
+    def requeue_item(
+        self,
+        item_id: str,
+        *,
+        reason: str | None = None,
+        agent_id: str | None = None,
+        queue: str | None = None,
+        event_id: str | None = None,
+        at: datetime | None = None,
+    ) -> R:
         """Send an assigned item back to a queue (a transfer); default: its own queue."""
-        data = build_data("work_item.requeue_requested", WorkItemRequeueRequestedData,
-                          reason=reason, agent_id=agent_id, queue=queue)
+        data = build_data(
+            "work_item.requeue_requested",
+            WorkItemRequeueRequestedData,
+            reason=reason,
+            agent_id=agent_id,
+            queue=queue,
+        )
         return self._send(WorkItemRequeueRequested, item_id, data, event_id, at)
 
     # ------------------------------------------------------------------ agents (desktops)
@@ -191,21 +234,31 @@ class EventBuilder(ABC, Generic[R]):
         at: datetime | None = None,
     ) -> R:
         """Describe an agent in full; registering again replaces the previous profile."""
-        capacity = build_data("agent.registered", Capacity, units=units,
-                              profiles=dict(profiles or {}))
+        capacity = build_data(
+            "agent.registered", Capacity, units=units, profiles=dict(profiles or {})
+        )
         data = build_data(
-            "agent.registered", AgentRegisteredData, capacity=capacity,
-            skills=dict(skills or {}), attributes=dict(attributes or {}), queues=list(queues),
+            "agent.registered",
+            AgentRegisteredData,
+            capacity=capacity,
+            skills=dict(skills or {}),
+            attributes=dict(attributes or {}),
+            queues=list(queues),
             presence=presence,
         )
         return self._send(AgentRegistered, agent_id, data, event_id, at)
 
-    def set_presence(self, agent_id: str, presence: str, *, event_id: str | None = None,
-                     at: datetime | None = None) -> R:
+    def set_presence(
+        self,
+        agent_id: str,
+        presence: str,
+        *,
+        event_id: str | None = None,
+        at: datetime | None = None,
+    ) -> R:
         """A base presence (available, busy, away, offline, ...) or a custom status that
         the tenant's routing configuration maps to one."""
-        data = build_data("agent.presence_changed", AgentPresenceChangedData,
-                          presence=presence)
+        data = build_data("agent.presence_changed", AgentPresenceChangedData, presence=presence)
         return self._send(AgentPresenceChanged, agent_id, data, event_id, at)
 
     def set_capacity(
@@ -219,7 +272,9 @@ class EventBuilder(ABC, Generic[R]):
     ) -> R:
         """Change total capacity; omitted fields stay, listed profiles are set."""
         data = build_data(
-            "agent.capacity_changed", AgentCapacityChangedData, units=units,
+            "agent.capacity_changed",
+            AgentCapacityChangedData,
+            units=units,
             profiles=profiles if isinstance(profiles, UnsetType) else dict(profiles),
         )
         return self._send(AgentCapacityChanged, agent_id, data, event_id, at)
@@ -234,8 +289,9 @@ class EventBuilder(ABC, Generic[R]):
         at: datetime | None = None,
     ) -> R:
         """Join and/or leave queues."""
-        data = build_data("agent.queues_changed", AgentQueuesChangedData, added=list(added),
-                          removed=list(removed))
+        data = build_data(
+            "agent.queues_changed", AgentQueuesChangedData, added=list(added), removed=list(removed)
+        )
         return self._send(AgentQueuesChanged, agent_id, data, event_id, at)
 
     def update_profile(
@@ -249,7 +305,8 @@ class EventBuilder(ABC, Generic[R]):
     ) -> R:
         """Replace the agent's skills and/or attributes; an omitted one is unchanged."""
         data = build_data(
-            "agent.profile_updated", AgentProfileUpdatedData,
+            "agent.profile_updated",
+            AgentProfileUpdatedData,
             skills=skills if isinstance(skills, UnsetType) else dict(skills),
             attributes=attributes if isinstance(attributes, UnsetType) else dict(attributes),
         )
@@ -257,28 +314,59 @@ class EventBuilder(ABC, Generic[R]):
 
     # ------------------------------------------------------------------ offer responses
 
-    def accept(self, offer: OfferIssued, *, event_id: str | None = None,
-               at: datetime | None = None) -> R:
+    def accept(
+        self, offer: OfferIssued, *, event_id: str | None = None, at: datetime | None = None
+    ) -> R:
         """Accept a received offer.issued. The default event id is derived from the offer,
         so accepting the same offer twice (a retry) counts once."""
-        data = build_data("agent.offer_accepted", OfferAcceptedData,
-                          offer_id=offer.data.offer_id, agent_id=offer.data.agent_id)
-        return self._send(AgentOfferAccepted, offer.subject, data,
-                          event_id or derive_id(offer.id, "agent.offer_accepted"), at,
-                          tenant=offer.tenant)
+        data = build_data(
+            "agent.offer_accepted",
+            OfferAcceptedData,
+            offer_id=offer.data.offer_id,
+            agent_id=offer.data.agent_id,
+        )
+        return self._send(
+            AgentOfferAccepted,
+            offer.subject,
+            data,
+            event_id or derive_id(offer.id, "agent.offer_accepted"),
+            at,
+            tenant=offer.tenant,
+        )
 
-    def decline(self, offer: OfferIssued, reason: str | None = None, *,
-                event_id: str | None = None, at: datetime | None = None) -> R:
+    def decline(
+        self,
+        offer: OfferIssued,
+        reason: str | None = None,
+        *,
+        event_id: str | None = None,
+        at: datetime | None = None,
+    ) -> R:
         """Decline a received offer.issued (counts toward the decline limit)."""
-        data = build_data("agent.offer_declined", OfferDeclinedData,
-                          offer_id=offer.data.offer_id, agent_id=offer.data.agent_id,
-                          reason=reason)
-        return self._send(AgentOfferDeclined, offer.subject, data,
-                          event_id or derive_id(offer.id, "agent.offer_declined"), at,
-                          tenant=offer.tenant)
+        data = build_data(
+            "agent.offer_declined",
+            OfferDeclinedData,
+            offer_id=offer.data.offer_id,
+            agent_id=offer.data.agent_id,
+            reason=reason,
+        )
+        return self._send(
+            AgentOfferDeclined,
+            offer.subject,
+            data,
+            event_id or derive_id(offer.id, "agent.offer_declined"),
+            at,
+            tenant=offer.tenant,
+        )
 
-    def pick_item(self, item_id: str, agent_id: str, *, event_id: str | None = None,
-                  at: datetime | None = None) -> R:
+    def pick_item(
+        self,
+        item_id: str,
+        agent_id: str,
+        *,
+        event_id: str | None = None,
+        at: datetime | None = None,
+    ) -> R:
         """The agent takes a queued item by hand (SPEC O3), in this builder's tenant."""
         data = build_data("agent.item_picked", ItemPickedData, agent_id=agent_id)
         return self._send(AgentItemPicked, item_id, data, event_id, at)

@@ -87,16 +87,18 @@ class Publisher(EventBuilder[Delivery]):
         }
         self._producer = Producer(config)
         self._closed = threading.Event()
-        self._poller = threading.Thread(target=self._serve_reports, name="publisher-reports",
-                                        daemon=True)
+        self._poller = threading.Thread(
+            target=self._serve_reports, name="publisher-reports", daemon=True
+        )
         self._poller.start()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, tenant: str, **options: Any) -> Publisher:
         """Bootstrap, topic prefix and event size limit from `ROUTER_*` settings."""
         options.setdefault("max_event_bytes", settings.max_event_bytes)
-        return cls(settings.kafka_bootstrap, tenant=tenant, topic_prefix=settings.topic_prefix,
-                   **options)
+        return cls(
+            settings.kafka_bootstrap, tenant=tenant, topic_prefix=settings.topic_prefix, **options
+        )
 
     def _serve_reports(self) -> None:
         while not self._closed.is_set():
@@ -122,9 +124,16 @@ class Publisher(EventBuilder[Delivery]):
         def report(err: KafkaError | None, msg: Message) -> None:
             if err is None:
                 partition, offset = msg.partition(), msg.offset()
-                future.set_result(Delivered(event.id, event.type, topic,
-                                            -1 if partition is None else partition,
-                                            -1 if offset is None else offset, key))
+                future.set_result(
+                    Delivered(
+                        event.id,
+                        event.type,
+                        topic,
+                        -1 if partition is None else partition,
+                        -1 if offset is None else offset,
+                        key,
+                    )
+                )
             else:
                 future.set_exception(_delivery_error(event, topic, key, err))
 
@@ -155,14 +164,25 @@ class Publisher(EventBuilder[Delivery]):
     def __enter__(self) -> Publisher:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
 def _delivery_error(event: Event[Any], topic: str, key: bytes, err: KafkaError) -> DeliveryError:
-    return DeliveryError(event_type=event.type, event_id=event.id, topic=topic, key=key,
-                         code=err.name(), reason=err.str(), retriable=err.retriable())
+    return DeliveryError(
+        event_type=event.type,
+        event_id=event.id,
+        topic=topic,
+        key=key,
+        code=err.name(),
+        reason=err.str(),
+        retriable=err.retriable(),
+    )
 
 
 def wait_all(deliveries: Sequence[Delivery], timeout: float = 30.0) -> list[Delivered]:

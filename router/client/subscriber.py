@@ -91,15 +91,18 @@ class Subscriber:
         self._stopping = threading.Event()
         self._closed = False
         self._pending: deque[Event[Any]] = deque()
-        self._consumer = Consumer({
-            "bootstrap.servers": bootstrap,
-            "group.id": self.group_id,
-            "auto.offset.reset": "earliest" if from_beginning else "latest",
-            "enable.auto.commit": True,
-            **(consumer_config or {}),
-        })
-        self._consumer.subscribe(list(self._topic_types), on_assign=self._on_assign,
-                                 on_revoke=self._on_revoke)
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": self.group_id,
+                "auto.offset.reset": "earliest" if from_beginning else "latest",
+                "enable.auto.commit": True,
+                **(consumer_config or {}),
+            }
+        )
+        self._consumer.subscribe(
+            list(self._topic_types), on_assign=self._on_assign, on_revoke=self._on_revoke
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> Subscriber:
@@ -140,8 +143,10 @@ class Subscriber:
         deadline = time.monotonic() + timeout
         while not self._assigned.is_set():
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"no partitions assigned after {timeout}s "
-                                   f"(group {self.group_id}, topics {list(self._topic_types)})")
+                raise TimeoutError(
+                    f"no partitions assigned after {timeout}s "
+                    f"(group {self.group_id}, topics {list(self._topic_types)})"
+                )
             event = self._poll_once(0.2)
             if event is not None:
                 self._pending.append(event)
@@ -185,8 +190,13 @@ class Subscriber:
             )
         except codec.DecodeError as exc:
             self.skipped += 1
-            log.warning("subscriber: skipped a record of %s[%s]@%s: %s", msg.topic(),
-                        msg.partition(), msg.offset(), exc)
+            log.warning(
+                "subscriber: skipped a record of %s[%s]@%s: %s",
+                msg.topic(),
+                msg.partition(),
+                msg.offset(),
+                exc,
+            )
             return None
         if self.tenant is not None and event.tenant != self.tenant:
             return None
@@ -204,8 +214,9 @@ class Subscriber:
             if event is not None:
                 yield event
 
-    def run(self, callback: Callable[[Event[Any]], None],
-            stop: threading.Event | None = None) -> None:
+    def run(
+        self, callback: Callable[[Event[Any]], None], stop: threading.Event | None = None
+    ) -> None:
         """Call `callback` for each matching event until `stop` is set or `stop()`."""
         while not self._stopping.is_set() and not (stop is not None and stop.is_set()):
             event = self.poll(0.2)
@@ -232,8 +243,12 @@ class Subscriber:
     def __enter__(self) -> Subscriber:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 

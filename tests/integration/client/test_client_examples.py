@@ -21,15 +21,43 @@ def test_connector_and_desktop_work_items_end_to_end(
     start_worker()
     env = {**os.environ, **settings.to_env(), "ROUTER_TENANT": tenant}
     desktop = subprocess.Popen(
-        [sys.executable, "examples/agent_desktop.py", "--agent", "ana", "--max-items",
-         str(ITEMS), "--handle-time", "0.2", "--wrap-up", "0.1", "--seed", "1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "examples/agent_desktop.py",
+            "--agent",
+            "ana",
+            "--max-items",
+            str(ITEMS),
+            "--handle-time",
+            "0.2",
+            "--wrap-up",
+            "0.1",
+            "--seed",
+            "1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         connector = subprocess.run(
-            [sys.executable, "examples/chat_connector.py", "--count", str(ITEMS), "--rate",
-             "20", "--seed", "1"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+            [
+                sys.executable,
+                "examples/chat_connector.py",
+                "--count",
+                str(ITEMS),
+                "--rate",
+                "20",
+                "--seed",
+                "1",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert connector.returncode == 0, connector.stdout + connector.stderr
         assert f"done: sent {ITEMS}, delivered {ITEMS}, failed 0" in connector.stdout

@@ -27,20 +27,27 @@ from router.settings import Settings
 def offer_for(tenant: str, agent: str, item: str) -> Event[Any]:
     example = EXAMPLES["offer.issued"]
     data = msgspec.structs.replace(example.data, agent_id=agent, offer_id=str(uuid.uuid4()))
-    return msgspec.structs.replace(example, id=str(uuid.uuid4()), tenant=tenant, subject=item,
-                                   data=data)
+    return msgspec.structs.replace(
+        example, id=str(uuid.uuid4()), tenant=tenant, subject=item, data=data
+    )
 
 
 @pytest.fixture()
 def router_side(settings: Settings) -> Iterator[Producer]:
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap,
-                         "partitioner": "murmur2_random"})
+    producer = Producer(
+        {"bootstrap.servers": settings.kafka_bootstrap, "partitioner": "murmur2_random"}
+    )
     yield producer
     producer.flush(10)
 
 
-def put(producer: Producer, settings: Settings, event: Event[Any] | None, key: bytes,
-        raw: bytes | None = None) -> None:
+def put(
+    producer: Producer,
+    settings: Settings,
+    event: Event[Any] | None,
+    key: bytes,
+    raw: bytes | None = None,
+) -> None:
     value = raw if event is None else codec.encode(event)
     producer.produce(f"{settings.topic_prefix}offers", key=key, value=value)
     assert producer.flush(10) == 0
@@ -81,8 +88,12 @@ def test_other_tenants_and_undecodable_records_are_skipped(
 ) -> None:
     with Subscriber.from_settings(settings, tenant=tenant) as subscriber:
         subscriber.wait_assigned()
-        put(router_side, settings, offer_for("someone-else", "ana", "theirs"),
-            b"someone-else/theirs")
+        put(
+            router_side,
+            settings,
+            offer_for("someone-else", "ana", "theirs"),
+            b"someone-else/theirs",
+        )
         put(router_side, settings, None, f"{tenant}/garbage".encode(), raw=b"{not json")
         put(router_side, settings, offer_for(tenant, "ana", "ours"), f"{tenant}/ours".encode())
         assert drain(subscriber, "ours") == ["ours"]
@@ -125,7 +136,9 @@ def test_broker_rejection_fails_the_future(settings: Settings, tenant: str) -> N
     """The broker's 1 MiB message limit: the client's own limits are raised above it so
     the event reaches the broker, and the delivery report carries the refusal."""
     with Publisher.from_settings(
-        settings, tenant=tenant, max_event_bytes=4_000_000,
+        settings,
+        tenant=tenant,
+        max_event_bytes=4_000_000,
         producer_config={"message.max.bytes": 8_000_000},
     ) as publisher:
         delivery = publisher.create_item("huge", "chat", attributes={"blob": "x" * 1_200_000})

@@ -50,12 +50,18 @@ def publisher(settings: Settings, tenant: str) -> Iterator[Publisher]:
 
 
 def register_available(publisher: Publisher, agent_id: str, queues: list[str]) -> None:
-    wait_all([
-        publisher.register_agent(
-            agent_id, units=100, profiles={"chat": 3, "call": 1, "case": 5},
-            skills={"en": 5}, queues=queues, presence="available",
-        )
-    ])
+    wait_all(
+        [
+            publisher.register_agent(
+                agent_id,
+                units=100,
+                profiles={"chat": 3, "call": 1, "case": 5},
+                skills={"en": 5},
+                queues=queues,
+                presence="available",
+            )
+        ]
+    )
 
 
 def test_offer_accept_assignment(
@@ -110,10 +116,12 @@ def test_agent_filter_keeps_only_that_agents_events(
             subscriber.wait_assigned()
         register_available(publisher, "ana", ["general"])
         register_available(publisher, "bo", ["vip"])
-        wait_all([
-            publisher.create_item("plain", "chat", attributes={"language": "en"}),
-            publisher.create_item("vip", "chat", attributes={"language": "en", "vip": True}),
-        ])
+        wait_all(
+            [
+                publisher.create_item("plain", "chat", attributes={"language": "en"}),
+                publisher.create_item("vip", "chat", attributes={"language": "en", "vip": True}),
+            ]
+        )
 
         both: list[Event[Any]] = []
         next_matching(everyone, lambda e: e.subject == "plain", both)

@@ -29,13 +29,24 @@ def offer(tenant: str = "contoso") -> OfferIssued:
 
 def test_created_item_is_a_valid_contract_event_keyed_by_item() -> None:
     at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    event = events.create_item("chat-1", "chat", attributes={"language": "fr"}, priority=4,
-                               preferred_agents=["ana"], event_id="evt-1", at=at)
+    event = events.create_item(
+        "chat-1",
+        "chat",
+        attributes={"language": "fr"},
+        priority=4,
+        preferred_agents=["ana"],
+        event_id="evt-1",
+        at=at,
+    )
     assert event.key == b"acme/chat-1"
     decoded = codec.decode(codec.encode(event), key=event.key)
     assert decoded == event
     assert (decoded.type, decoded.id, decoded.time, decoded.source) == (
-        "work_item.created", "evt-1", at, "test/unit")
+        "work_item.created",
+        "evt-1",
+        at,
+        "test/unit",
+    )
     assert decoded.data.attributes == {"language": "fr"}
 
 
@@ -47,15 +58,25 @@ def test_ids_are_unique_unless_given() -> None:
 
 def test_agent_events_are_keyed_by_agent() -> None:
     built = [
-        events.register_agent("ana", units=100, profiles={"chat": 3}, skills={"fr": 4},
-                              queues=["general"], presence="available"),
+        events.register_agent(
+            "ana",
+            units=100,
+            profiles={"chat": 3},
+            skills={"fr": 4},
+            queues=["general"],
+            presence="available",
+        ),
         events.set_presence("ana", "away"),
         events.set_capacity("ana", units=50),
         events.change_queues("ana", added=["vip"], removed=["general"]),
     ]
     assert {e.key for e in built} == {b"acme/ana"}
-    assert [e.type for e in built] == ["agent.registered", "agent.presence_changed",
-                                       "agent.capacity_changed", "agent.queues_changed"]
+    assert [e.type for e in built] == [
+        "agent.registered",
+        "agent.presence_changed",
+        "agent.capacity_changed",
+        "agent.queues_changed",
+    ]
     assert built[0].data.capacity.profiles == {"chat": 3}
 
 
@@ -63,7 +84,10 @@ def test_less_common_events_use_their_topics_key() -> None:
     assert events.update_profile("ana", skills={"de": 2}).key == b"acme/ana"
     picked = events.pick_item("case-9", "ana")
     assert (picked.type, picked.key, picked.data.agent_id) == (
-        "agent.item_picked", b"acme/case-9", "ana")
+        "agent.item_picked",
+        b"acme/case-9",
+        "ana",
+    )
     requeued = events.requeue_item("case-9", reason="transfer", queue="backoffice")
     assert (requeued.type, requeued.data.queue) == ("work_item.requeue_requested", "backoffice")
 
@@ -91,30 +115,52 @@ def test_accept_and_decline_answer_the_offer_in_its_own_tenant() -> None:
 @pytest.mark.parametrize(
     ("build", "field", "reason_part"),
     [
-        (lambda: events.create_item("i", "chat", priority="high"), "data.priority",
-         "Expected int | float | null, got str"),
+        (
+            lambda: events.create_item("i", "chat", priority="high"),
+            "data.priority",
+            "Expected int | float | null, got str",
+        ),
         (lambda: events.create_item("i", ""), "data.workstream", "length >= 1"),
-        (lambda: events.create_item("i", "chat", preferred_agents=["a", "a"]),
-         "data.preferred_agents", "duplicates"),
-        (lambda: events.create_item("i", "chat", preferred_agents=["a", "b", "c", "d"]),
-         "data.preferred_agents", "length <= 3"),
+        (
+            lambda: events.create_item("i", "chat", preferred_agents=["a", "a"]),
+            "data.preferred_agents",
+            "duplicates",
+        ),
+        (
+            lambda: events.create_item("i", "chat", preferred_agents=["a", "b", "c", "d"]),
+            "data.preferred_agents",
+            "length <= 3",
+        ),
         (lambda: events.create_item("i", "chat", ttl_seconds=0), "data.ttl_seconds", ">= 1"),
-        (lambda: events.create_item("i", "chat", deadline=datetime(2026, 1, 1)),
-         "data.deadline", "UTC"),
-        (lambda: events.create_item(
-            "i", "chat", deadline=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2)))),
-         "data.deadline", "UTC"),
+        (
+            lambda: events.create_item("i", "chat", deadline=datetime(2026, 1, 1)),
+            "data.deadline",
+            "UTC",
+        ),
+        (
+            lambda: events.create_item(
+                "i", "chat", deadline=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2)))
+            ),
+            "data.deadline",
+            "UTC",
+        ),
         (lambda: events.create_item("", "chat"), "subject", "length >= 1"),
         (lambda: events.complete_item("i", at=datetime(2026, 1, 1)), "time", "UTC"),
         (lambda: events.complete_item("i", event_id=""), "id", "length >= 1"),
         (lambda: events.register_agent("ana", units=-1), "data.capacity.units", ">= 0"),
-        (lambda: events.register_agent("ana", skills={"fr": "good"}), "data.skills[...]",
-         "Expected"),
+        (
+            lambda: events.register_agent("ana", skills={"fr": "good"}),
+            "data.skills[...]",
+            "Expected",
+        ),
         (lambda: events.set_presence("ana", ""), "data.presence", "length >= 1"),
         (lambda: events.set_capacity("ana"), "data.units", "give units, profiles or both"),
         (lambda: events.change_queues("ana"), "data.added", "give added, removed or both"),
-        (lambda: events.change_queues("ana", added=["q"], removed=["q"]), "data.removed",
-         "both added and removed"),
+        (
+            lambda: events.change_queues("ana", added=["q"], removed=["q"]),
+            "data.removed",
+            "both added and removed",
+        ),
         (lambda: events.decline(offer(), "x" * 2000), "data.reason", "length <= 1024"),
         (lambda: events.update_profile("ana"), "data.skills", "give skills, attributes or both"),
         (lambda: events.pick_item("i", ""), "data.agent_id", "length >= 1"),
@@ -186,8 +232,10 @@ def test_topic_tables_follow_the_contract() -> None:
     [
         ({"types": {"work_item.queued"}}, r"types: \['work_item.queued'\] are not carried"),
         ({"topics": ("offers", "agents")}, r"topics: \['agents'\] are not output topics"),
-        ({"consumer_config": {"partition.assignment.strategy": "cooperative-sticky"}},
-         "cooperative assignors are not supported"),
+        (
+            {"consumer_config": {"partition.assignment.strategy": "cooperative-sticky"}},
+            "cooperative assignors are not supported",
+        ),
     ],
 )
 def test_subscriber_options_are_checked_before_connecting(
