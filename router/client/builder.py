@@ -319,6 +319,7 @@ class EventBuilder(ABC, Generic[R]):
     ) -> R:
         """Accept a received offer.issued. The default event id is derived from the offer,
         so accepting the same offer twice (a retry) counts once."""
+        _require_offer(offer, "accept")
         data = build_data(
             "agent.offer_accepted",
             OfferAcceptedData,
@@ -343,6 +344,7 @@ class EventBuilder(ABC, Generic[R]):
         at: datetime | None = None,
     ) -> R:
         """Decline a received offer.issued (counts toward the decline limit)."""
+        _require_offer(offer, "decline")
         data = build_data(
             "agent.offer_declined",
             OfferDeclinedData,
@@ -370,6 +372,12 @@ class EventBuilder(ABC, Generic[R]):
         """The agent takes a queued item by hand (SPEC O3), in this builder's tenant."""
         data = build_data("agent.item_picked", ItemPickedData, agent_id=agent_id)
         return self._send(AgentItemPicked, item_id, data, event_id, at)
+
+
+def _require_offer(offer: object, what: str) -> None:
+    if not isinstance(offer, OfferIssued):
+        kind = getattr(offer, "type", type(offer).__name__)
+        raise TypeError(f"{what}: expects a received offer.issued event, not {kind}")
 
 
 class Events(EventBuilder[Event[Any]]):

@@ -92,6 +92,16 @@ def test_less_common_events_use_their_topics_key() -> None:
     assert (requeued.type, requeued.data.queue) == ("work_item.requeue_requested", "backoffice")
 
 
+def test_only_an_offer_can_be_accepted_or_declined() -> None:
+    assignment = EXAMPLES["assignment.created"]
+    with pytest.raises(
+        TypeError, match=r"accept: expects a received offer\.issued event, not assignment\.created"
+    ):
+        events.accept(assignment)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="decline: expects"):
+        events.decline(assignment)  # type: ignore[arg-type]
+
+
 def test_update_leaves_out_what_is_not_given() -> None:
     raw = codec.encode(events.update_item("chat-1", priority=None))
     assert b'"data":{"priority":null}' in raw
