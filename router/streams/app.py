@@ -3,7 +3,8 @@
 The application is built by a function rather than at import time so that the CLI, the
 tests and the demo can each give it their own settings (topic prefix, broker, Redis).
 Agents stay thin: they turn a Kafka record into an `InboundMessage` and hand it to the
-topic's `Ingest`, whose handlers call the routing service and publish its outputs.
+topic's `Ingest`, whose handler calls the routing service. The service's commits put the
+outputs in the tenant's outbox in Redis; the `OutboxRelay` publishes them in commit order.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,9 +30,10 @@ from router.observability.http import HttpEndpoints
 from router.service.handlers import RoutingService
 from router.service.tenancy import tenants_of
 from router.settings import Settings
+from router.state.outbox import RedisOutbox
 from router.state.redis_store import RedisBackend
 from router.streams.ingest import InboundMessage, Ingest
-from router.streams.publish import Publisher
+from router.streams.relay import OutboxRelay
 from router.streams.sweeper import Sweeper
 from router.topics import (
     AGENTS,
@@ -100,19 +105,19 @@ def build_app(settings: Settings) -> faust.App:
         contract.name: _raw_topic(app, contract.name)
         for contract in topics(settings) if contract.direction == "out"
     }
-    publisher = Publisher(outputs, settings.topic_prefix)
     timers = _raw_topic(app, topic_name(settings, TIMERS))
 
-    # One event at a time per worker, from decision to acknowledged publication: the four
-    # topic agents run concurrently, and without this a handler could commit and publish
-    # an item's next offer between another handler's commit (which requeued the item)
-    # and its publication of the outcome, inverting them on the item's partition.
-    # Across workers the same race remains (see issue notes: an ordered outbox fixes it).
-    in_order = asyncio.Lock()
+    async def send_output(topic: str, key: bytes, value: bytes) -> Any:
+        return await outputs[topic].send(key=key, value=value)
+
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    relay = OutboxRelay([RedisOutbox(backend, t, owner) for t in sorted(known_tenants)],
+                        send_output, settings.topic_prefix)
 
     async def route(event: Event[Any], _message: InboundMessage) -> None:
-        async with in_order:
-            await publisher.publish(await service.handle(event))
+        # Handled once its outputs are in the outbox: the relay publishes them.
+        await service.handle(event)
+        relay.wake()
 
     for suffix in INPUT_TOPICS:
         ingest = Ingest(
@@ -153,6 +158,24 @@ def build_app(settings: Settings) -> faust.App:
     class RedisLifecycle(Service):
         async def on_stop(self) -> None:
             await backend.client.aclose()
+
+    @app.service
+    class Relay(Service):
+        """Publishes the outboxes until the worker stops, then hands the leases over."""
+
+        stopping = asyncio.Event()
+
+        @Service.task
+        async def _relay(self) -> None:
+            await relay.run(self.stopping)
+
+        async def on_stop(self) -> None:
+            self.stopping.set()
+            try:
+                await asyncio.wait_for(relay.run_once(), 5.0)
+                await relay.release()
+            except Exception:  # the next holder publishes whatever is left
+                log.exception("final outbox relay round failed")
 
     @app.service
     class Endpoints(HttpEndpoints):
