@@ -14,11 +14,16 @@ from typing import Any
 from router.contract.codec import DecodeError, decode, encode
 from router.contract.envelope import Event
 from router.contract.ids import derive_id
-from router.core.decide import QueueBacklog, decide_for_agent, decide_for_item
+from router.core.decide import (
+    QueueBacklog,
+    decide_for_agent,
+    decide_for_item,
+    decide_for_queue,
+)
 from router.core.decision import Offer
 from router.service.outputs import Outputs, offer_outputs, utc
 from router.service.tenancy import TenantRouting
-from router.state.model import OfferCommit, Outcome
+from router.state.model import ItemRecord, OfferCommit, Outcome
 
 CANDIDATE_AGENTS = 200
 """Agents of a queue's ready index one item-triggered cycle considers (most room first)."""
@@ -30,15 +35,20 @@ class Cycles:
     def __init__(self, ctx: TenantRouting) -> None:
         self._ctx = ctx
 
-    async def offer_item(self, item_id: str, cause_id: str, now: float) -> list[Event[Any]]:
-        """Item-triggered: the best agent for `item_id`, if the item is still queued."""
+    async def offer_item(self, item_id: str, cause_id: str, now: float, *,
+                         known: ItemRecord | None = None) -> list[Event[Any]]:
+        """Item-triggered: the best agent for `item_id`, if the item is still queued.
+
+        `known` is the item's record when the caller has just created it: then this
+        cause is new (nothing earlier to re-emit) and the first attempt needs no read."""
         ctx = self._ctx
         commit_id = derive_id(cause_id, "item-cycle", 0)
-        earlier = await self._earlier(commit_id)
-        if earlier is not None:
-            return earlier
+        if known is None:
+            earlier = await self._earlier(commit_id)
+            if earlier is not None:
+                return earlier
         for _ in range(CONFLICT_RETRIES):
-            record = await ctx.store.get_item(item_id)
+            record, known = known or await ctx.store.get_item(item_id), None
             if record is None or record.state != "queued" or record.queue is None:
                 return []
             queue = ctx.queues.get(record.queue)
@@ -100,10 +110,36 @@ class Cycles:
 
     async def sweep_queue(self, queue_id: str, cause_id: str, now: float) -> list[Event[Any]]:
         """Time alone can make an assignment possible (expired requirements, P4 buckets,
-        records channels): give each agent of the queue with room an agent cycle."""
+        records channels): one cycle over the queue's top block and its agents with room
+        (two reads, whatever the number of agents), committing each offer it finds.
+
+        A commit that conflicts is dropped, not retried: whatever changed triggered its
+        own cycle, and the next sweep looks again. On redelivery, commits already made
+        under a position are re-emitted, the rest decided afresh."""
+        ctx = self._ctx
+        queue = ctx.queues.get(queue_id)
+        if queue is None:
+            return []
+        block = ctx.block_sizes[queue_id]
+        queued = await ctx.store.top_items(queue_id, block)
+        if not queued:
+            return []
+        agents = await ctx.store.candidate_agents(queue_id, CANDIDATE_AGENTS)
+        if not agents:
+            return []
+        versions = {q.item.id: q.version for q in queued}
+        decisions = decide_for_queue(queue, ctx.workstreams, [q.item for q in queued], agents,
+                                     now, ctx.policy, block_size=block)
         events: list[Event[Any]] = []
-        for agent in await self._ctx.store.candidate_agents(queue_id, CANDIDATE_AGENTS):
-            events.extend(await self.fill_agent(agent.id, derive_id(cause_id, agent.id), now))
+        offers = [d for d in decisions if isinstance(d, Offer)]
+        for position, offer in enumerate(offers):
+            commit_id = derive_id(cause_id, "queue-cycle", position)
+            earlier = await self._earlier(commit_id)
+            if earlier is not None:
+                events.extend(earlier)
+                continue
+            _, committed = await self._commit(offer, versions[offer.item.id], commit_id, now)
+            events.extend(committed)
         return events
 
     async def _earlier(self, commit_id: str) -> list[Event[Any]] | None:

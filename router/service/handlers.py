@@ -25,7 +25,7 @@ from router.service import mapping
 from router.service.cycles import Cycles, encoded
 from router.service.outputs import Outputs
 from router.service.tenancy import TenantRouting
-from router.state.model import OfferRecord, Outcome
+from router.state.model import ItemRecord, OfferRecord, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +105,6 @@ class RoutingService:
         item = attach_requirements(item, workstream, now)
         queue = ctx.queues[result.queue]
         bucket, order_key = priority_key(item, queue, now)
-        outcome = await ctx.store.upsert_item(event.id, item, queue=queue.id, bucket=bucket,
-                                              order_key=order_key, now=now, outputs=None)
-        if not outcome.ok:
-            return await self._emit(ctx, outcome, out.events)
         out.add(o.WorkItemClassified, item.id, o.WorkItemClassifiedData(
             workstream=workstream.id, queue=queue.id, rule=result.rule or None,
             config_version=ctx.config_version))
@@ -116,8 +112,20 @@ class RoutingService:
                        if 0 <= bucket < len(queue.prioritization) else None)
         out.add(o.WorkItemQueued, item.id, o.WorkItemQueuedData(
             queue=queue.id, bucket=bucket_name, config_version=ctx.config_version))
-        events = await self._emit(ctx, outcome, out.events)
-        return events + await self._cycles(ctx).offer_item(item.id, event.id, now)
+        # Announced by the commit itself (dropped by the store if the item is finished).
+        outcome = await ctx.store.upsert_item(event.id, item, queue=queue.id, bucket=bucket,
+                                              order_key=order_key, now=now,
+                                              outputs=[encoded(e) for e in out.events])
+        if not outcome.ok:
+            return []
+        cycles = self._cycles(ctx)
+        if outcome.code == "created" and not outcome.duplicate and outcome.version is not None:
+            # First sight of a new item: its record is what was just written, and no
+            # cycle of this event can have committed before (saves two reads).
+            known = ItemRecord(item=item, state="queued", version=outcome.version,
+                               queue=queue.id)
+            return out.events + await cycles.offer_item(item.id, event.id, now, known=known)
+        return out.events + await cycles.offer_item(item.id, event.id, now)
 
     async def _unclassified(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
                             out: Outputs, now: float, reason: str) -> list[Event[Any]]:

@@ -141,6 +141,8 @@ class MemoryStore:
         except _Done as done:
             fields, record = done.fields, done.record
         fields["event_id"] = event_id
+        if outputs and not fields.get("ok"):
+            outputs = ()  # given outputs announce a success (mirrors _lib.lua)
         if outputs:
             fields["outputs"] = list(outputs)
         if record and (outputs is None or len(outputs) > 0):

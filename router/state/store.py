@@ -13,6 +13,7 @@ Rules every mutation follows:
   outputs are published in slot order, which is the order of the commits, whichever
   worker made them. ``outputs=None`` reserves the slot for outputs that depend on the
   outcome; the caller then fills it with ``fill_outbox``. ``()`` means none (no slot).
+  Outputs given up front announce a success: a recorded ``ok=False`` outcome drops them.
 * It is atomic: preconditions are checked and every effect applied at once.
 * ``now`` is the event time (epoch seconds) given by the caller; the store never reads a
   clock, so replaying the same events yields the same state and outcomes.

@@ -63,6 +63,7 @@ end
 -- outputs were given, left '' (reserved) for the caller to fill from the outcome.
 local function finish(res, record)
   local outs = ARGV[7]
+  if not res.ok and outs ~= '' then outs = '[]' end  -- given outputs announce a success
   if outs ~= '[]' and outs ~= '' then res.outputs = cjson.decode(outs) end
   if record and outs ~= '[]' then
     local n = redis.call('INCR', k_outbox_seq())

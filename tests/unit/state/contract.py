@@ -380,3 +380,40 @@ async def test_seen_ids_are_trimmed_by_count_and_age(make_store: MakeStore) -> N
                             now=NOW + 500)
     assert not (await store.upsert_item("e4", item("i4"), queue="q", bucket=0,
                                         order_key=(4.0,), now=NOW + 501)).duplicate
+
+
+async def test_changes_with_outputs_take_consecutive_outbox_slots(store: Store) -> None:
+    """The slot order is the commit order: the publication order of every worker."""
+    given = await store.upsert_item("e1", item("i1"), queue="q", bucket=0, order_key=(NOW,),
+                                    now=NOW, outputs=['{"id":"o1"}'])
+    deferred = await store.upsert_item("e2", item("i2"), queue="q", bucket=0,
+                                       order_key=(NOW,), now=NOW, outputs=None)
+    silent = await store.upsert_item("e3", item("i3"), queue="q", bucket=0, order_key=(NOW,),
+                                     now=NOW)
+    assert given.seq is not None and deferred.seq == given.seq + 1
+    assert silent.seq is None
+
+
+async def test_a_redelivered_change_returns_its_slot_and_refills_it_as_a_no_op(
+    store: Store,
+) -> None:
+    first = await store.upsert_item("e1", item("i1"), queue="q", bucket=0, order_key=(NOW,),
+                                    now=NOW, outputs=None)
+    assert first.seq is not None
+    await store.fill_outbox(first.seq, ['{"id":"a"}'])
+    again = await store.upsert_item("e1", item("i1"), queue="q", bucket=0, order_key=(NOW,),
+                                    now=NOW, outputs=None)
+    assert again.duplicate and again.seq == first.seq
+    await store.fill_outbox(first.seq, ['{"id":"b"}'])  # different content: ignored
+    nxt = await store.upsert_item("e2", item("i2"), queue="q", bucket=0, order_key=(NOW,),
+                                  now=NOW, outputs=[])
+    assert nxt.seq is None  # an empty list of outputs takes no slot
+
+
+async def test_a_conflict_takes_no_outbox_slot(store: Store) -> None:
+    v = await enqueue(store, "i")
+    await store.upsert_agent("a", agent("x"), now=NOW)
+    await store.commit_offer("c1", commit("o1", "i", "x", v), now=NOW, outputs=["{}"])
+    stale = await store.commit_offer("c2", commit("o2", "i", "x", v), now=NOW,
+                                     outputs=["{}"])
+    assert stale.conflict and stale.seq is None
