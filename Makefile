@@ -14,6 +14,7 @@ help:
 	@echo "make up     start Kafka and Redis (idempotent; returns when both answer)"
 	@echo "make down   stop Kafka and Redis"
 	@echo "make lint   ruff, and mypy strict on router/"
+	@echo "make bench  end-to-end benchmark (one worker vs bare Kafka), writes BENCHMARKS.md (~10 min)"
 
 setup: $(STAMP)
 	@deploy/kafka/fetch.sh
@@ -39,6 +40,14 @@ topics: up
 
 run: setup
 	@deploy/run.sh
+
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--items 2000 --rates 100".
+bench: setup
+	@deploy/up.sh
+	@source deploy/env.sh && \
+		ROUTER_KAFKA_BOOTSTRAP="$${ROUTER_KAFKA_BOOTSTRAP:-$$KAFKA_HOST:$$KAFKA_PORT}" \
+		ROUTER_REDIS_URL="$${ROUTER_REDIS_URL:-redis://$$REDIS_HOST:$$REDIS_PORT/0}" \
+		$(BIN)/python -m router.bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check router tests $(wildcard benchmarks)

@@ -39,9 +39,20 @@ cat <<MSG
   configuration  ${ROUTER_CONFIG:-the bundled sample (router/config/sample.yaml)}
   data           $ROUTER_VAR
 
-  Publishing demo traffic; press Ctrl-C to stop everything started here.
+  Simulated connectors and agents start once the worker is ready; the live view
+  follows. Press Ctrl-C to stop everything started here.
 
 MSG
+# The worker is ready (/readyz) once it has partitions and Redis answers; the first run
+# of a fresh clone takes a few seconds more while Kafka creates the consumer group.
+ready_url="http://${ROUTER_HTTP_ADDRESS:-127.0.0.1:9108}/readyz"
+for i in $(seq 120); do
+  "$BIN/python" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+    "$ready_url" 2>/dev/null && break
+  kill -0 "$worker_pid" 2>/dev/null || break
+  [ $((i % 5)) = 0 ] && log "waiting for the worker to be ready ($i s) ..."
+  sleep 1
+done
 "$BIN/router" demo --rate "${DEMO_RATE:-5}" &
 demo_pid=$!
 while kill -0 "$worker_pid" 2>/dev/null && kill -0 "$demo_pid" 2>/dev/null; do sleep 1; done

@@ -80,6 +80,9 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"router demo: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:
+        print(f"router demo: {exc}", file=sys.stderr)
+        return 1
     snap = result.snapshot
     print(f"demo: stopped after {snap.elapsed_s:.0f} s: {snap.published} items published, "
           f"{snap.offers} offers, {snap.assignments} assignments, {snap.closed} closed",

@@ -116,7 +116,8 @@ def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout,
           flush=True)
     while not ready.wait(0.2):
         if stop.is_set() or not follower.is_alive():
-            raise RuntimeError("demo: the output subscriber stopped before it was assigned")
+            raise RuntimeError("the output subscriber stopped before it was assigned "
+                               "(is Kafka reachable at ROUTER_KAFKA_BOOTSTRAP?)")
     scheduler.start()
     floor.register_all()
     floor.start_breaks()

@@ -1,0 +1,59 @@
+"""Summaries of one measured phase: how many arrived, how fast, and how late."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from router.demo.stats import percentile
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Publish-to-receipt figures of one phase (seconds; NaN when nothing arrived)."""
+
+    name: str
+    sent: int
+    received: int
+    span_s: float
+    """First publish to last receipt."""
+    publish_s: float
+    """First publish to last publish: how long the sender needed."""
+    p50_s: float
+    p90_s: float
+    p99_s: float
+    max_s: float
+
+    @property
+    def lost(self) -> int:
+        return self.sent - self.received
+
+    @property
+    def throughput(self) -> float:
+        """Messages received per second from first publish to last receipt."""
+        if self.received == 0 or self.span_s <= 0:
+            return math.nan
+        return self.received / self.span_s
+
+    @property
+    def offered_rate(self) -> float:
+        """The rate the sender actually achieved."""
+        return self.sent / self.publish_s if self.publish_s > 0 else math.nan
+
+
+def summarize(name: str, sent: Mapping[str, float], received: Mapping[str, float]) -> Phase:
+    """Latency of every message received (by key), over the messages sent."""
+    latencies = [received[key] - at for key, at in sent.items() if key in received]
+    if sent:
+        first, last_sent = min(sent.values()), max(sent.values())
+    else:
+        first = last_sent = 0.0
+    arrivals = [received[key] for key in sent if key in received]
+    span = (max(arrivals) - first) if arrivals else math.nan
+    return Phase(
+        name=name, sent=len(sent), received=len(latencies), span_s=span,
+        publish_s=last_sent - first,
+        p50_s=percentile(latencies, 50), p90_s=percentile(latencies, 90),
+        p99_s=percentile(latencies, 99), max_s=max(latencies) if latencies else math.nan,
+    )

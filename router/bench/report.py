@@ -1,0 +1,155 @@
+"""BENCHMARKS.md: the figures, their ratios to bare Kafka, the machine, and a verdict.
+
+The verdict compares with the targets of DESIGN.md as measured, whatever it says; a
+phase that lost items (not offered before the wait ran out) cannot meet a target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from router.bench.latency import Phase
+
+TARGET_ITEMS_PER_S = 5000.0
+TARGET_P99_S = 0.025
+TARGET_RATE = 1000.0
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    command: str
+    started: str
+    """UTC date and time the run began."""
+    duration_s: float
+    machine: Mapping[str, str]
+    redis_version: str
+    settings: Mapping[str, str]
+    baseline_sustained: Phase
+    router_sustained: Phase
+    baseline_rates: Mapping[float, Phase]
+    router_rates: Mapping[float, Phase]
+    notes: Sequence[str] = ()
+
+
+def _ms(seconds: float) -> str:
+    return "n/a" if math.isnan(seconds) else f"{seconds * 1000:.1f} ms"
+
+
+def _rate(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:,.0f}/s"
+
+
+def _ratio(router: float, baseline: float) -> str:
+    if math.isnan(router) or math.isnan(baseline) or baseline == 0:
+        return "n/a"
+    return f"{router / baseline:.2f}x"
+
+
+def verdicts(result: BenchResult) -> list[str]:
+    lines = []
+    sustained = result.router_sustained
+    met = sustained.lost == 0 and sustained.throughput >= TARGET_ITEMS_PER_S
+    lines.append(
+        f"- Sustained throughput: **{_rate(sustained.throughput)}** against a target of at "
+        f"least {TARGET_ITEMS_PER_S:,.0f}/s: **{'met' if met else 'not met'}**"
+        + (f" ({sustained.lost} of {sustained.sent} items were not offered within the wait)"
+           if sustained.lost else "") + ".")
+    at_target = result.router_rates.get(TARGET_RATE)
+    if at_target is None:
+        lines.append(f"- p99 at {TARGET_RATE:,.0f} items/s: not measured in this run "
+                     "(rate not requested).")
+    else:
+        met = at_target.lost == 0 and at_target.p99_s <= TARGET_P99_S
+        lines.append(
+            f"- p99 from publish to offer at {TARGET_RATE:,.0f} items/s: "
+            f"**{_ms(at_target.p99_s)}** against a target of at most "
+            f"{TARGET_P99_S * 1000:.0f} ms: **{'met' if met else 'not met'}**"
+            + (f" ({at_target.lost} of {at_target.sent} items were not offered within the "
+               "wait)" if at_target.lost else "") + ".")
+    return lines
+
+
+def _phase_row(label: str, phase: Phase) -> str:
+    return (f"| {label} | {phase.sent} | {phase.received} | {_rate(phase.offered_rate)} | "
+            f"{_rate(phase.throughput)} | {_ms(phase.p50_s)} | {_ms(phase.p90_s)} | "
+            f"{_ms(phase.p99_s)} | {_ms(phase.max_s)} |")
+
+
+def render(result: BenchResult) -> str:
+    out = [
+        "# Benchmarks",
+        "",
+        "End to end, as a client sees it: a work item published to its input topic, to the "
+        "offer received from the offers topic, with one router worker process, Kafka and "
+        "Redis on the same machine (DESIGN.md, \"Performance targets\"). Beside it, in the "
+        "same run, a bare Kafka round trip (produce, consume, no processing) with the same "
+        "message bytes, producer settings and rates. Written by `make bench`; overwritten "
+        "on every run.",
+        "",
+        f"- Command: `{result.command}`",
+        f"- Date: {result.started} UTC (the run took {result.duration_s:.0f} s)",
+        "",
+        "## Verdict against the targets",
+        "",
+        *verdicts(result),
+        "",
+        "## Router compared with bare Kafka",
+        "",
+        "| measure | router | bare Kafka | router / Kafka |",
+        "|---|---|---|---|",
+        f"| sustained items/s (first publish to last receipt) | "
+        f"{_rate(result.router_sustained.throughput)} | "
+        f"{_rate(result.baseline_sustained.throughput)} | "
+        f"{_ratio(result.router_sustained.throughput, result.baseline_sustained.throughput)} |",
+    ]
+    for rate, phase in sorted(result.router_rates.items()):
+        base = result.baseline_rates.get(rate)
+        for label, attr in (("p50", "p50_s"), ("p90", "p90_s"), ("p99", "p99_s"),
+                            ("max", "max_s")):
+            mine = float(getattr(phase, attr))
+            theirs = math.nan if base is None else float(getattr(base, attr))
+            out.append(f"| {label} at {rate:,.0f}/s | {_ms(mine)} | {_ms(theirs)} | "
+                       f"{_ratio(mine, theirs)} |")
+    out += [
+        "",
+        "## Every phase",
+        "",
+        "Sent and received count items (router: offers received; Kafka: records read "
+        "back). The send rate is what the publisher achieved; the receive rate is received "
+        "items over first publish to last receipt.",
+        "",
+        "| phase | sent | received | send rate | receive rate | p50 | p90 | p99 | max |",
+        "|---|---|---|---|---|---|---|---|---|",
+        _phase_row("bare Kafka, as fast as possible", result.baseline_sustained),
+        _phase_row("router, as fast as possible", result.router_sustained),
+    ]
+    for rate in sorted(set(result.router_rates) | set(result.baseline_rates)):
+        if rate in result.baseline_rates:
+            out.append(_phase_row(f"bare Kafka at {rate:,.0f}/s", result.baseline_rates[rate]))
+        if rate in result.router_rates:
+            out.append(_phase_row(f"router at {rate:,.0f}/s", result.router_rates[rate]))
+    out += ["", "## Machine", "", "| | |", "|---|---|"]
+    out += [f"| {name} | {value} |" for name, value in result.machine.items()]
+    out.append(f"| Redis | {result.redis_version} |")
+    out += ["", "## How it was measured", "",
+            "- One `router worker` process with the bundled sample configuration (its "
+            "tenant renamed for the run), its own topic prefix, consumer group and Redis "
+            "keys, all removed afterwards.",
+            "- Items are chat work items routed to the `general` queue (longest idle). "
+            "Agents have capacity to spare, accept every offer as soon as it arrives, and "
+            "complete and close every assignment at once, so the worker handles four input "
+            "events per item (created, accepted, completed, closed) while being measured.",
+            "- Times are taken in the benchmark process on one monotonic clock: before each "
+            "produce call, and when the consumer hands over the batch holding the offer.",
+            "- Both sides use the client SDK's producer settings (idempotent, acks=all, "
+            "murmur2, linger 5 ms) and a consumer assigned at the end of each topic.",
+            "- Between phases the benchmark waits for the worker's consumer group to catch "
+            "up on every input topic, so each phase starts from an idle router.",
+            "",
+            "Settings of this run:", ""]
+    out += [f"- {name}: {value}" for name, value in result.settings.items()]
+    if result.notes:
+        out += ["", "## Notes", ""] + [f"- {note}" for note in result.notes]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,157 @@
+"""The router under measurement: agents with room, offers answered at once.
+
+Every agent can take every chat item many times over (huge unit and profile capacity),
+accepts each offer the moment it arrives, and completes and closes each assignment at
+once, so capacity is freed and the measured wait is the router's own work plus Kafka,
+never a wait for an agent. Those answers are real input events the worker must process
+too, as it would in production (four inputs per item: created, accepted, completed,
+closed).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka import Message
+
+from router.bench.latency import Phase, summarize
+from router.bench.progress import ProgressFn, wait_for
+from router.bench.traffic import paced
+from router.bench.wire import Receiver, key_text, producer
+from router.client import Events
+from router.client.routing import input_topics
+from router.contract import codec
+from router.contract.envelope import SCHEMA_VERSION, Event
+from router.contract.ids import derive_id
+from router.contract.inputs import (
+    AgentOfferAccepted,
+    OfferAcceptedData,
+    WorkItemClosed,
+    WorkItemClosedData,
+    WorkItemCompleted,
+    WorkItemCompletedData,
+)
+from router.contract.outputs import OfferIssued
+from router.settings import Settings
+
+SOURCE = "bench/agents"
+AGENT_UNITS = 1_000_000_000
+AGENT_PROFILES = {"chat": 1_000_000, "call": 1, "case": 5}
+
+
+class RoutedRun:
+    """Publishes items to the router's input topic and times their offers."""
+
+    def __init__(self, settings: Settings, tenant: str, queues: Sequence[str]) -> None:
+        self.settings = settings
+        self.tenant = tenant
+        self.queues = list(queues)
+        self._inputs = input_topics(settings.topic_prefix)
+        self._producer = producer(settings)
+        self._lock = threading.Lock()
+        self._offered: dict[str, float] = {}
+        self._assigned: set[str] = set()
+        self.undecodable = 0
+        prefix = settings.topic_prefix
+        self._receiver = Receiver(settings, [f"{prefix}offers", f"{prefix}assignments"],
+                                  self._on_batch)
+        self._receiver.start()
+
+    def _send(self, event: Event[Any]) -> None:
+        while True:
+            try:
+                self._producer.produce(self._inputs[event.type], key=event.key,
+                                       value=codec.encode(event))
+                break
+            except BufferError:
+                self._producer.poll(0.01)
+        self._producer.poll(0)
+
+    def register_agents(self, count: int) -> None:
+        events = Events(tenant=self.tenant, source=SOURCE)
+        for n in range(count):
+            self._send(events.register_agent(
+                f"bench-agent-{n:03d}", units=AGENT_UNITS, profiles=AGENT_PROFILES,
+                skills={"en": 5, "fr": 5, "de": 5, "billing": 5},
+                attributes={"certified": True, "language": "en"},
+                queues=self.queues, presence="available"))
+        self._producer.flush(30)
+
+    def _on_batch(self, batch: Sequence[Message], at: float) -> None:
+        for message in batch:
+            try:
+                event = codec.decode(message.value() or b"", max_bytes=8 * 1024 * 1024)
+            except codec.DecodeError:
+                self.undecodable += 1
+                continue
+            if event.tenant != self.tenant:
+                continue
+            if isinstance(event, OfferIssued):
+                with self._lock:
+                    self._offered.setdefault(key_text(message), at)
+                self._answer(event)
+            elif event.type == "assignment.created":
+                with self._lock:
+                    self._assigned.add(key_text(message))
+                self._finish(event.subject)
+
+    def _envelope(self, subject: str, event_id: str) -> dict[str, Any]:
+        return {"id": event_id, "tenant": self.tenant, "time": datetime.now(UTC),
+                "source": SOURCE, "subject": subject, "schema_version": SCHEMA_VERSION}
+
+    def _answer(self, offer: OfferIssued) -> None:
+        self._send(AgentOfferAccepted(
+            **self._envelope(offer.subject, derive_id(offer.id, "agent.offer_accepted")),
+            data=OfferAcceptedData(offer_id=offer.data.offer_id,
+                                   agent_id=offer.data.agent_id)))
+
+    def _finish(self, item_id: str) -> None:
+        self._send(WorkItemCompleted(**self._envelope(item_id, f"completed-{item_id}"),
+                                     data=WorkItemCompletedData()))
+        self._send(WorkItemClosed(**self._envelope(item_id, f"closed-{item_id}"),
+                                  data=WorkItemClosedData()))
+
+    def offered(self, keys: Sequence[str]) -> int:
+        with self._lock:
+            return sum(1 for key in keys if key in self._offered)
+
+    def assigned(self, keys: Sequence[str]) -> int:
+        with self._lock:
+            return sum(1 for key in keys if key in self._assigned)
+
+    def run(self, name: str, payloads: Sequence[tuple[bytes, bytes]], rate: float | None,
+            wait_s: float, progress: ProgressFn) -> Phase:
+        """Publish work_item.created payloads (key, value) at `rate`, time their offers,
+        then wait for their assignments so the next phase starts from a quiet router."""
+        sent: dict[str, float] = {}
+        topic = self._inputs["work_item.created"]
+        produce, poll = self._producer.produce, self._producer.poll
+
+        def send(n: int) -> None:
+            key, value = payloads[n]
+            sent[key.decode()] = time.perf_counter()
+            while True:
+                try:
+                    produce(topic, key=key, value=value)
+                    break
+                except BufferError:
+                    poll(0.01)
+            poll(0)
+
+        paced(len(payloads), rate, send)
+        self._producer.flush(30)
+        keys = list(sent)
+        wait_for(lambda: self.offered(keys), len(keys), wait_s, f"{name} offers", progress)
+        with self._lock:
+            received = {key: self._offered[key] for key in keys if key in self._offered}
+        wait_for(lambda: self.assigned(keys), len(received), wait_s,
+                 f"{name} assignments (settling)", progress)
+        return summarize(name, sent, received)
+
+    def close(self) -> None:
+        self._receiver.stop()
+        self._producer.flush(10)

@@ -1,0 +1,243 @@
+"""The benchmark's phases in order, on topics and Redis keys of its own.
+
+Order: set-up, bare Kafka (warm-up, as fast as possible, each fixed rate), then the
+router (worker start, agents, warm-up, as fast as possible, each fixed rate), then
+clean-up. Kafka alone goes first so its figures are not taken while the worker still
+digests the router phases' last events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+import yaml
+
+from router.admin import create_topics
+from router.bench import machine
+from router.bench.baseline import BareRoundTrip
+from router.bench.latency import Phase
+from router.bench.progress import ProgressFn
+from router.bench.report import BenchResult
+from router.bench.routed import RoutedRun
+from router.bench.traffic import item_payload
+from router.bench.wire import delete_topics, input_lag
+from router.bench.worker import Worker, free_address
+from router.client import Events
+from router.config.load import sample_config_text
+from router.settings import Settings
+from router.state.keys import prefix as redis_prefix
+
+WARM_UP_ITEMS = 200
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    items: int = 10_000
+    """Items of the as-fast-as-possible phase."""
+    rates: tuple[float, ...] = (100.0, 500.0, 1000.0)
+    rate_seconds: float = 10.0
+    """How long each fixed-rate phase publishes."""
+    agents: int = 50
+    wait_s: float = 90.0
+    """Longest wait for one phase's last offer (a stalled phase gives up after 20 s)."""
+    keep: bool = False
+    """Keep the run's topics and Redis keys (for a look afterwards)."""
+    log_dir: Path = machine.ROOT / "var" / "log"
+
+
+def _payloads(events: Events, phase: str, count: int) -> list[tuple[bytes, bytes]]:
+    return [item_payload(events, f"{phase}-{n:06d}") for n in range(count)]
+
+
+def _bench_config(tenant: str, directory: Path) -> Path:
+    data = yaml.safe_load(sample_config_text())
+    data["tenants"][0]["id"] = tenant
+    path = directory / "routing.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+SETTLE_S = 45.0
+
+
+def _settle(settings: Settings, progress: ProgressFn, phase: str, notes: list[str]) -> None:
+    """Wait for the worker to commit every input record (accepts, completes, closes);
+    if it cannot within SETTLE_S, say in the report what the next phase started with."""
+    deadline = time.monotonic() + SETTLE_S
+    lag = input_lag(settings)
+    while lag > 0 and time.monotonic() < deadline:
+        progress(f"waiting for the worker to catch up: {lag} input records behind")
+        time.sleep(1.0)
+        lag = input_lag(settings)
+    if lag > 0:
+        progress(f"the worker is still {lag} input records behind; {phase} starts anyway")
+        notes.append(f"{phase} started with the worker {lag} input records behind (the "
+                     f"previous phase's backlog had not drained after {SETTLE_S:.0f} s).")
+
+
+def run_bench(base: Settings, options: BenchOptions, command: str,
+              progress: ProgressFn) -> BenchResult:
+    started_wall = datetime.now(UTC)
+    started = time.monotonic()
+    run = uuid.uuid4().hex[:8]
+    tenant = f"bench-{run}"
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="router-bench-") as tmp:
+        settings = dataclasses.replace(
+            base, topic_prefix=f"bench-{run}.", app_id=f"router-bench-{run}",
+            config_path=_bench_config(tenant, Path(tmp)), http_address=free_address())
+        progress(f"creating topics {settings.topic_prefix}* on {settings.kafka_bootstrap}")
+        create_topics(settings)
+        events = Events(tenant=tenant, source="bench/connector")
+        rates = sorted(options.rates)
+        fixed = {rate: max(1, round(rate * options.rate_seconds)) for rate in rates}
+        try:
+            baseline_sustained, baseline_rates = _baseline(settings, events, options, fixed,
+                                                           progress)
+            router_sustained, router_rates = _router(settings, tenant, events, options, fixed,
+                                                     progress, notes)
+        finally:
+            if not options.keep:
+                _clean_up(settings, tenant, progress)
+        redis_version = _redis_version(settings)
+    return BenchResult(
+        command=command,
+        started=started_wall.strftime("%Y-%m-%d %H:%M:%S"),
+        duration_s=time.monotonic() - started,
+        machine=machine.describe(),
+        redis_version=redis_version,
+        settings={
+            "items as fast as possible": str(options.items),
+            "fixed rates": ", ".join(f"{rate:,.0f}/s for {options.rate_seconds:.0f} s"
+                                     for rate in rates),
+            "agents": str(options.agents),
+            "partitions per topic": str(settings.topic_partitions),
+            "message size": f"{len(item_payload(events, 'size-000000')[1])} bytes",
+        },
+        baseline_sustained=baseline_sustained,
+        router_sustained=router_sustained,
+        baseline_rates=baseline_rates,
+        router_rates=router_rates,
+        notes=notes,
+    )
+
+
+def _baseline(settings: Settings, events: Events, options: BenchOptions,
+              fixed: dict[float, int], progress: ProgressFn) -> tuple[Phase, dict[float, Phase]]:
+    progress("bare Kafka round trip: warming up")
+    bare = BareRoundTrip(settings, f"{settings.topic_prefix}baseline")
+    try:
+        bare.run("bare warm-up", _payloads(events, "bare-warm", WARM_UP_ITEMS), 500.0,
+                 options.wait_s, progress)
+        progress(f"bare Kafka round trip: {options.items} messages as fast as possible")
+        sustained = bare.run("bare sustained", _payloads(events, "bare-max", options.items),
+                             None, options.wait_s, progress)
+        progress(f"  {sustained.throughput:,.0f} messages/s")
+        by_rate: dict[float, Phase] = {}
+        for rate, count in fixed.items():
+            progress(f"bare Kafka round trip: {count} messages at {rate:,.0f}/s")
+            phase = bare.run(f"bare at {rate:,.0f}/s", _payloads(events, f"bare-{rate:.0f}",
+                                                                 count),
+                             rate, options.wait_s, progress)
+            progress(f"  p50 {phase.p50_s * 1000:.1f} ms, p99 {phase.p99_s * 1000:.1f} ms")
+            by_rate[rate] = phase
+        return sustained, by_rate
+    finally:
+        bare.close()
+
+
+def _router(settings: Settings, tenant: str, events: Events, options: BenchOptions,
+            fixed: dict[float, int], progress: ProgressFn,
+            notes: list[str]) -> tuple[Phase, dict[float, Phase]]:
+    log_path = options.log_dir / f"bench-worker-{settings.app_id}.log"
+    progress(f"starting one router worker (log: {log_path})")
+    worker = Worker(settings, log_path)
+    routed: RoutedRun | None = None
+    try:
+        worker.wait_ready()
+        queues = [queue["id"] for queue in
+                  yaml.safe_load(Path(str(settings.config_path)).read_text())["tenants"][0]
+                  ["queues"]]
+        routed = RoutedRun(settings, tenant, queues)
+        progress(f"registering {options.agents} agents; warming up the worker")
+        routed.register_agents(options.agents)
+        warm = routed.run("router warm-up", _payloads(events, "warm", WARM_UP_ITEMS), 200.0,
+                          options.wait_s, progress)
+        if warm.received == 0:
+            raise RuntimeError(f"the worker offered none of the warm-up items; see {log_path}")
+        _settle(settings, progress, "router, as fast as possible,", notes)
+        progress(f"router: {options.items} items as fast as possible")
+        sustained = routed.run("router sustained", _payloads(events, "max", options.items),
+                               None, options.wait_s, progress)
+        progress(f"  {sustained.throughput:,.0f} items/s ({sustained.received} offered)")
+        by_rate: dict[float, Phase] = {}
+        for rate, count in fixed.items():
+            _settle(settings, progress, f"router at {rate:,.0f}/s", notes)
+            progress(f"router: {count} items at {rate:,.0f}/s")
+            phase = routed.run(f"router at {rate:,.0f}/s",
+                               _payloads(events, f"r{rate:.0f}", count), rate, options.wait_s,
+                               progress)
+            progress(f"  p50 {phase.p50_s * 1000:.1f} ms, p99 {phase.p99_s * 1000:.1f} ms"
+                     f" ({phase.received}/{phase.sent} offered)")
+            by_rate[rate] = phase
+        if not worker.alive():
+            notes.append(f"the worker exited during the run; see {log_path}")
+        if routed.undecodable:
+            notes.append(f"{routed.undecodable} output records did not decode")
+        return sustained, by_rate
+    finally:
+        if routed is not None:
+            routed.close()
+        worker.stop()
+
+
+def _clean_up(settings: Settings, tenant: str, progress: ProgressFn) -> None:
+    progress(f"removing the run's topics and Redis keys ({settings.topic_prefix}*)")
+    try:
+        delete_topics(settings, settings.topic_prefix)
+    except Exception as exc:  # clean-up trouble must not hide the figures
+        progress(f"could not delete the run's topics: {exc}")
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{redis_prefix(tenant)}*", count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                client.delete(*batch)
+                batch.clear()
+        if batch:
+            client.delete(*batch)
+    finally:
+        client.close()
+
+
+def _redis_version(settings: Settings) -> str:
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        return str(client.info("server").get("redis_version", "unknown"))
+    except redis.RedisError:
+        return "unknown"
+    finally:
+        client.close()
+
+
+def parse_rates(text: str) -> tuple[float, ...]:
+    """`100,500,1000` -> (100.0, 500.0, 1000.0); a clear error names the bad part."""
+    rates: list[float] = []
+    for part in text.split(","):
+        try:
+            rate = float(part)
+        except ValueError:
+            raise ValueError(f"--rates: {part.strip()!r} is not a number") from None
+        if rate <= 0:
+            raise ValueError(f"--rates: {part.strip()} must be above 0")
+        rates.append(rate)
+    return tuple(rates)
+

@@ -1,0 +1,110 @@
+"""Bench figures: summaries, pacing, option parsing, and the report's verdicts."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from router.bench.latency import Phase, summarize
+from router.bench.machine import describe, kafka_version
+from router.bench.report import BenchResult, render, verdicts
+from router.bench.runner import parse_rates
+from router.bench.traffic import paced
+
+
+def phase(name: str, *, sent: int = 1000, received: int = 1000, span_s: float = 1.0,
+          p99_s: float = 0.01) -> Phase:
+    return Phase(name=name, sent=sent, received=received, span_s=span_s, publish_s=0.5,
+                 p50_s=p99_s / 4, p90_s=p99_s / 2, p99_s=p99_s, max_s=p99_s * 2)
+
+
+def result(router_sustained: Phase, at_1000: Phase | None) -> BenchResult:
+    rates = {100.0: phase("router at 100/s", p99_s=0.005)}
+    if at_1000 is not None:
+        rates[1000.0] = at_1000
+    return BenchResult(
+        command="router bench", started="2026-01-01 00:00:00", duration_s=60.0,
+        machine={"CPU": "test cpu", "Cores": "2"}, redis_version="7.0", settings={"agents": "5"},
+        baseline_sustained=phase("bare", span_s=0.1),
+        router_sustained=router_sustained,
+        baseline_rates={100.0: phase("bare at 100/s", p99_s=0.002),
+                        1000.0: phase("bare at 1000/s", p99_s=0.004)},
+        router_rates=rates,
+    )
+
+
+def test_summary_of_sent_and_received() -> None:
+    sent = {f"k{n}": float(n) for n in range(100)}
+    received = {f"k{n}": n + 0.001 * (n + 1) for n in range(90)}  # 10 never arrived
+    summary = summarize("x", sent, received)
+    assert (summary.sent, summary.received, summary.lost) == (100, 90, 10)
+    assert summary.p50_s == pytest.approx(0.045)
+    assert summary.p99_s == pytest.approx(0.090)
+    assert summary.max_s == pytest.approx(0.090)
+    assert summary.span_s == pytest.approx(89.09)
+    assert summary.throughput == pytest.approx(90 / 89.09)
+    assert summary.offered_rate == pytest.approx(100 / 99)
+    empty = summarize("y", {"a": 1.0}, {})
+    assert empty.received == 0 and math.isnan(empty.p99_s) and math.isnan(empty.throughput)
+
+
+def test_verdicts_follow_the_measurement() -> None:
+    met = verdicts(result(phase("r", received=1000, span_s=0.1), phase("r1000", p99_s=0.02)))
+    assert "**10,000/s**" in met[0] and "**met**" in met[0]
+    assert "20.0 ms" in met[1] and "**met**" in met[1]
+
+    slow = verdicts(result(phase("r", span_s=2.0), phase("r1000", p99_s=0.03)))
+    assert "**500/s**" in slow[0] and "**not met**" in slow[0]
+    assert "**30.0 ms**" in slow[1] and "**not met**" in slow[1]
+
+    lossy = verdicts(result(phase("r", received=900, span_s=0.1),
+                            phase("r1000", received=999, p99_s=0.001)))
+    assert "**not met** (100 of 1000 items were not offered" in lossy[0]
+    assert "**not met** (1 of 1000 items were not offered" in lossy[1]
+
+    unmeasured = verdicts(result(phase("r"), None))
+    assert "not measured in this run" in unmeasured[1]
+
+
+def test_report_has_ratios_to_bare_kafka() -> None:
+    text = render(result(phase("r", span_s=0.5), phase("r1000", p99_s=0.02)))
+    assert "| sustained items/s (first publish to last receipt) | 2,000/s | 10,000/s | 0.20x |" \
+        in text
+    assert "| p99 at 100/s | 5.0 ms | 2.0 ms | 2.50x |" in text
+    assert "| p99 at 1,000/s | 20.0 ms | 4.0 ms | 5.00x |" in text
+    assert "| CPU | test cpu |" in text and "| Redis | 7.0 |" in text
+    assert "- Command: `router bench`" in text
+
+
+def test_paced_sending_keeps_the_rate() -> None:
+    stamps: list[float] = []
+    started = time.perf_counter()
+    paced(50, 200.0, lambda _n: stamps.append(time.perf_counter()))
+    assert len(stamps) == 50
+    assert stamps[-1] - started >= 49 / 200.0 - 0.001
+    fast: list[int] = []
+    paced(1000, None, fast.append)
+    assert fast == list(range(1000))
+    stopped: list[int] = []
+    paced(10, None, stopped.append, stop=lambda: len(stopped) >= 3)
+    assert stopped == [0, 1, 2]
+
+
+def test_rates_option_names_the_bad_part() -> None:
+    assert parse_rates("100, 500,1000") == (100.0, 500.0, 1000.0)
+    with pytest.raises(ValueError, match="--rates: 'fast' is not a number"):
+        parse_rates("100,fast")
+    with pytest.raises(ValueError, match="--rates: 0 must be above 0"):
+        parse_rates("0")
+
+
+def test_machine_description(tmp_path: Path) -> None:
+    (tmp_path / "kafka_2.13-3.9.1.jar").touch()
+    (tmp_path / "kafka-clients-3.9.1.jar").touch()
+    assert kafka_version(tmp_path) == "3.9.1"
+    assert kafka_version(tmp_path / "missing").startswith("unknown")
+    machine = describe()
+    assert set(machine) >= {"CPU", "Cores", "Memory", "Python", "Kafka", "librdkafka"}
