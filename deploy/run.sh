@@ -15,9 +15,11 @@ pid_alive "$REDIS_DIR/redis.pid" || started_redis=1
 cleanup() {
   trap - INT TERM EXIT
   echo; log "stopping ..."
+  # The demo first: its agents sign off (go offline), and the worker, still running,
+  # records that, so the next `make run` does not offer items to agents nobody plays.
   [ -n "$demo_pid" ] && kill -TERM "$demo_pid" 2>/dev/null || true
+  if [ -n "$demo_pid" ]; then wait "$demo_pid" 2>/dev/null || true; sleep 2; fi
   [ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null || true
-  [ -n "$demo_pid" ] && wait "$demo_pid" 2>/dev/null || true
   [ -n "$worker_pid" ] && wait "$worker_pid" 2>/dev/null || true
   [ "$started_kafka" = 1 ] && "$here/kafka/stop.sh" || true
   [ "$started_redis" = 1 ] && "$here/redis/stop.sh" || true

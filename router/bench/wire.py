@@ -87,10 +87,13 @@ class Receiver(threading.Thread):
     def run(self) -> None:
         try:
             while not self._stop_event.is_set():
-                batch = self._consumer.consume(num_messages=1000, timeout=0.05)
-                if not batch:
+                # consume() with a timeout waits for a full batch; poll() returns with the
+                # first record, so a quiet topic's record is stamped when it arrives.
+                first = self._consumer.poll(0.05)
+                if first is None:
                     continue
                 at = time.perf_counter()
+                batch = [first, *self._consumer.consume(num_messages=999, timeout=0)]
                 good = []
                 for message in batch:
                     error = message.error()
