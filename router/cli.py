@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from router.observability.command import add_parser as add_observability
 from router.settings import Settings, SettingsError
 
 ENVIRONMENT_HELP = """\
@@ -95,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--loglevel", default="info",
                         choices=["debug", "info", "warning", "error"])
     worker.set_defaults(handler=_cmd_worker)
+
+    add_observability(commands)
 
     demo = commands.add_parser("demo", help="publish demo traffic (simulated connectors)")
     demo.add_argument("--rate", type=float, default=5.0, help="work items per second")

@@ -26,7 +26,11 @@ from router.config.load import load_config
 from router.contract.codec import encode
 from router.contract.envelope import Event
 from router.contract.topics import input_types
+from router.observability import metrics
+from router.observability.collector import StateCollector, tenants_by_id
 from router.observability.http import HttpEndpoints
+from router.observability.lag import LagReporter
+from router.observability.outputs import init_tenant_series, observe_outputs
 from router.service.handlers import RoutingService
 from router.service.tenancy import tenants_of
 from router.settings import Settings
@@ -112,13 +116,19 @@ def build_app(settings: Settings) -> faust.App:
 
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     relay = OutboxRelay([RedisOutbox(backend, t, owner) for t in sorted(known_tenants)],
-                        send_output, settings.topic_prefix)
+                        send_output, settings.topic_prefix, observe=observe_outputs)
+    # State gauges come from the worker that publishes the tenant's outputs: one per tenant.
+    state_stats = StateCollector(backend, tenants_by_id(service.tenants.values()),
+                                 is_reporter=lambda tenant: tenant in relay.holding)
+    lag_stats = LagReporter(lambda: app.consumer)
 
     async def route(event: Event[Any], _message: InboundMessage) -> None:
         # Handled once its outputs are in the outbox: the relay publishes them.
         await service.handle(event)
         relay.wake()
 
+    metrics.init_input_series(INPUT_TOPICS)
+    init_tenant_series(config.tenants)
     for suffix in INPUT_TOPICS:
         ingest = Ingest(
             suffix=suffix,
@@ -158,6 +168,18 @@ def build_app(settings: Settings) -> faust.App:
     class RedisLifecycle(Service):
         async def on_stop(self) -> None:
             await backend.client.aclose()
+
+    @app.service
+    class Statistics(Service):
+        """State gauges and consumer lag, refreshed every few seconds."""
+
+        async def on_started(self) -> None:
+            state_stats.start()
+            lag_stats.start()
+
+        async def on_stop(self) -> None:
+            await state_stats.stop()
+            await lag_stats.stop()
 
     @app.service
     class Relay(Service):
