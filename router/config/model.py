@@ -276,6 +276,9 @@ class Tenant(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
     id: NonEmptyStr
     decline_limit: Annotated[int, Meta(ge=1, le=5)] = 3
+    requeue_limit: Annotated[
+        int, Meta(ge=0, le=100, description="Times one item may be sent back to a queue (O6).")
+    ] = 3
     presence: dict[str, BasePresence] = msgspec.field(default_factory=dict)
     capacity_profiles: tuple[CapacityProfile, ...] = ()
     workstreams: tuple[Workstream, ...] = ()

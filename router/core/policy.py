@@ -23,12 +23,14 @@ class Policy(Struct, frozen=True, kw_only=True):
     profile_defaults: dict[str, int] = {}
     config_version: int | None = None
     max_distinct_declines: int = MAX_DISTINCT_DECLINES
+    requeue_limit: int = 3
 
     @classmethod
     def from_tenant(cls, tenant: Tenant, config_version: int | None = None) -> Policy:
         """Build the policy of one configured tenant."""
         return cls(
             decline_limit=tenant.decline_limit,
+            requeue_limit=tenant.requeue_limit,
             presence_map=dict(tenant.presence),
             profile_defaults={p.name: p.max_items for p in tenant.capacity_profiles},
             config_version=config_version,

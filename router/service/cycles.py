@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from router.config.model import Queue, Workstream
 from router.contract.codec import DecodeError, decode, encode
 from router.contract.envelope import Event
 from router.contract.ids import derive_id
+from router.core.capacity import consume
 from router.core.decide import (
     QueueBacklog,
     decide_for_agent,
@@ -21,6 +23,8 @@ from router.core.decide import (
     decide_for_queue,
 )
 from router.core.decision import Offer
+from router.core.types import AgentState, WorkItem
+from router.observability.cycles import timed
 from router.service.outputs import Outputs, offer_outputs, utc
 from router.service.tenancy import TenantRouting
 from router.state.model import ItemRecord, OfferCommit, Outcome
@@ -28,6 +32,9 @@ from router.state.model import ItemRecord, OfferCommit, Outcome
 CANDIDATE_AGENTS = 200
 """Agents of a queue's ready index one item-triggered cycle considers (most room first)."""
 CONFLICT_RETRIES = 5
+HEAD_READ = 100
+"""Items of each queue an agent cycle reads first; the whole block (up to 2,000 for
+records) only when none of those suits the agent."""
 MAX_OFFERS_PER_AGENT_CYCLE = 50
 
 
@@ -35,6 +42,7 @@ class Cycles:
     def __init__(self, ctx: TenantRouting) -> None:
         self._ctx = ctx
 
+    @timed("item")
     async def offer_item(self, item_id: str, cause_id: str, now: float, *,
                          known: ItemRecord | None = None) -> list[Event[Any]]:
         """Item-triggered: the best agent for `item_id`, if the item is still queued.
@@ -64,50 +72,75 @@ class Cycles:
                 return events
         return []
 
+    @timed("agent")
     async def fill_agent(self, agent_id: str, cause_id: str, now: float) -> list[Event[Any]]:
         """Agent-triggered: offer the agent the best items across its queues while it has
-        room (P5), one commit at a time so every commit sees the previous one."""
+        room (P5), one commit at a time.
+
+        The agent and its queues' heads are read once; after each commit the cycle takes
+        the item out of its local view and charges the agent locally, as the store just
+        did, and reads afresh only after a conflict. Commits made by an earlier delivery
+        of the same cause are re-emitted first (they come first by position)."""
         ctx = self._ctx
         events: list[Event[Any]] = []
         conflicts = 0
         position = 0
+        replaying = True
+        view: _AgentView | None = None
         while position < MAX_OFFERS_PER_AGENT_CYCLE and conflicts < CONFLICT_RETRIES:
             commit_id = derive_id(cause_id, f"agent-cycle:{agent_id}", position)
-            earlier = await self._earlier(commit_id)
-            if earlier is not None:
-                events.extend(earlier)
-                position += 1
-                continue
-            agent = await ctx.store.get_agent(agent_id)
-            if agent is None:
-                break
-            backlogs: list[QueueBacklog] = []
-            versions: dict[str, int] = {}
-            for queue_id in agent.queues:
-                queue = ctx.queues.get(queue_id)
-                if queue is None:
+            if replaying:
+                earlier = await self._earlier(commit_id)
+                if earlier is not None:
+                    events.extend(earlier)
+                    position += 1
                     continue
-                queued = await ctx.store.top_items(queue_id, ctx.block_sizes[queue_id])
-                versions.update((q.item.id, q.version) for q in queued)
-                backlogs.append(QueueBacklog(
-                    queue=queue,
-                    workstreams=dict(ctx.workstreams),
-                    items=tuple(q.item for q in queued),
-                    block_size=ctx.block_sizes[queue_id],
-                ))
-            decision = decide_for_agent(agent, backlogs, now, ctx.policy)
+                replaying = False
+            if view is None:
+                view = await self._agent_view(agent_id, HEAD_READ)
+                if view is None:
+                    break
+            decision = decide_for_agent(view.agent, view.backlogs(), now, ctx.policy)
+            if not isinstance(decision, Offer) and view.truncated:
+                # Nothing eligible in the heads read: look at the whole blocks (P7).
+                view = await self._agent_view(agent_id, None)
+                if view is None:
+                    break
+                decision = decide_for_agent(view.agent, view.backlogs(), now, ctx.policy)
             if not isinstance(decision, Offer):
                 break
             outcome, committed = await self._commit(
-                decision, versions[decision.item.id], commit_id, now
+                decision, view.versions[decision.item.id], commit_id, now
             )
             if outcome.conflict:
                 conflicts += 1
+                view = None
                 continue
             events.extend(committed)
+            view.taken(decision, ctx.workstreams[decision.item.workstream], now)
             position += 1
         return events
 
+    async def _agent_view(self, agent_id: str, head: int | None) -> _AgentView | None:
+        """The agent and the first `head` items (None: the whole block) of each queue."""
+        ctx = self._ctx
+        agent = await ctx.store.get_agent(agent_id)
+        if agent is None:
+            return None
+        view = _AgentView(agent)
+        for queue_id in agent.queues:
+            queue = ctx.queues.get(queue_id)
+            if queue is None:
+                continue
+            block = ctx.block_sizes[queue_id]
+            limit = block if head is None else min(head, block)
+            queued = await ctx.store.top_items(queue_id, limit)
+            view.truncated |= len(queued) == limit < block
+            view.versions.update((q.item.id, q.version) for q in queued)
+            view.queues.append((queue, dict(ctx.workstreams), [q.item for q in queued], block))
+        return view
+
+    @timed("sweep")
     async def sweep_queue(self, queue_id: str, cause_id: str, now: float) -> list[Event[Any]]:
         """Time alone can make an assignment possible (expired requirements, P4 buckets,
         records channels): one cycle over the queue's top block and its agents with room
@@ -188,3 +221,23 @@ def recorded(outcome: Outcome) -> list[Event[Any]]:
         except DecodeError as exc:  # written by this code; unreadable means a bug
             raise RuntimeError(f"recorded output of {outcome.event_id} unreadable: {exc}") from exc
     return events
+
+
+class _AgentView:
+    """What an agent cycle knows between commits: the agent and its queues' heads."""
+
+    def __init__(self, agent: AgentState) -> None:
+        self.agent = agent
+        self.queues: list[tuple[Queue, dict[str, Workstream], list[WorkItem], int]] = []
+        self.versions: dict[str, int] = {}
+        self.truncated = False
+
+    def backlogs(self) -> list[QueueBacklog]:
+        return [QueueBacklog(queue=queue, workstreams=workstreams, items=tuple(items),
+                             block_size=block)
+                for queue, workstreams, items, block in self.queues]
+
+    def taken(self, offer: Offer, workstream: Workstream, now: float) -> None:
+        self.agent = consume(self.agent, workstream.capacity, offer.queue, now)
+        for _, _, items, _ in self.queues:
+            items[:] = [item for item in items if item.id != offer.item.id]

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from router.config.model import CapacityCost
 from router.contract import inputs as i
 from router.contract import outputs as o
 from router.contract.envelope import Event
@@ -22,10 +23,11 @@ from router.core.prioritize import priority_key
 from router.core.requirements import attach_requirements
 from router.core.types import WorkItem
 from router.service import mapping
-from router.service.cycles import Cycles, encoded
+from router.service.cycles import CONFLICT_RETRIES, Cycles, encoded
+from router.service.cycles import recorded as recorded_outputs
 from router.service.outputs import Outputs
 from router.service.tenancy import TenantRouting
-from router.state.model import ItemRecord, OfferRecord, Outcome
+from router.state.model import ItemRecord, OfferCommit, OfferRecord, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ class RoutingService:
             "work_item.cancelled": self._cancelled,
             "work_item.completed": self._completed,
             "work_item.closed": self._closed,
-            "work_item.requeue_requested": self._unsupported,
+            "work_item.requeue_requested": self._requeue,
             "agent.registered": self._agent_registered,
             "agent.presence_changed": self._agent_changed,
             "agent.capacity_changed": self._agent_changed,
@@ -53,7 +55,7 @@ class RoutingService:
             "agent.profile_updated": self._agent_changed,
             "agent.offer_accepted": self._accepted,
             "agent.offer_declined": self._declined,
-            "agent.item_picked": self._unsupported,
+            "agent.item_picked": self._picked,
             "timer.offer_due": self._offer_due,
             "timer.wrap_up_due": self._wrap_up_due,
             "timer.queue_sweep": self._queue_sweep,
@@ -339,8 +341,68 @@ class RoutingService:
                 offer_id=offer_id, agent_id=outcome.agent_id or "unknown",
                 reason=reason))
 
-    async def _unsupported(self, ctx: TenantRouting, event: Event[Any],
-                           now: float) -> list[Event[Any]]:
-        log.warning("%s: %s is not supported yet; event %s had no effect", ctx.id,
-                    event.type, event.id)
+    async def _picked(self, ctx: TenantRouting, event: i.AgentItemPicked,
+                      now: float) -> list[Event[Any]]:
+        """O3: the agent takes a waiting item by hand (excluded ones too), within its
+        capacity; assigned at once. A refused pick changes nothing and is logged."""
+        agent_id = event.data.agent_id
+        earlier = await ctx.store.recorded(event.id)
+        if earlier is not None:  # redelivered: what the pick did the first time
+            return recorded_outputs(earlier)
+        for _ in range(CONFLICT_RETRIES):
+            record = await ctx.store.get_item(event.subject)
+            if record is None or record.state not in ("queued", "manual") or not record.queue:
+                state = record.state if record else "unknown"
+                log.warning("%s: pick of %s by %s refused: the item is %s, not waiting",
+                            ctx.id, event.subject, agent_id, state)
+                return []
+            workstream = ctx.workstreams.get(record.item.workstream)
+            cost = workstream.capacity if workstream else CapacityCost()
+            out = self._out(ctx, event)
+            out.add(o.AssignmentCreated, event.subject, o.AssignmentCreatedData(
+                assignment_id=event.id, agent_id=agent_id, queue=record.queue,
+                via="manual_pick", offer_id=None, capacity_units=cost.units,
+                capacity_profiles=dict.fromkeys(cost.profiles, 1),
+                config_version=ctx.config_version))
+            outcome = await ctx.store.commit_offer(event.id, OfferCommit(
+                offer_id=event.id, item_id=event.subject, agent_id=agent_id,
+                queue=record.queue, item_version=record.version, units=cost.units,
+                profiles=cost.profiles, profile_defaults=dict(ctx.policy.profile_defaults),
+                manual=True,
+            ), now=now, outputs=[encoded(e) for e in out.events])
+            if outcome.ok:
+                return recorded_outputs(outcome)
+            if outcome.code not in ("conflict:item_version", "conflict:item_state"):
+                log.warning("%s: pick of %s by %s refused: %s", ctx.id, event.subject,
+                            agent_id, outcome.code)
+                return []
         return []
+
+    async def _requeue(self, ctx: TenantRouting, event: i.WorkItemRequeueRequested,
+                       now: float) -> list[Event[Any]]:
+        """O6: an assigned item goes back to its queue (or another, a transfer), at most
+        the tenant's `requeue_limit` times; the agent's capacity is freed."""
+        record = await ctx.store.get_item(event.subject)
+        target = event.data.queue or (record.queue if record else None)
+        queue = ctx.queues.get(target) if target else None
+        if record is None or queue is None:
+            log.warning("%s: requeue of %s ignored: %s", ctx.id, event.subject,
+                        "unknown item" if record is None else f"unknown queue {target!r}")
+            return []
+        bucket, order_key = priority_key(record.item, queue, now)
+        outcome = await ctx.store.requeue(
+            event.id, event.subject, queue=queue.id, bucket=bucket, order_key=order_key,
+            limit=ctx.policy.requeue_limit, now=now, outputs=None)
+        out = self._out(ctx, event)
+        if outcome.ok:
+            out.add(o.WorkItemRequeued, event.subject, o.WorkItemRequeuedData(
+                queue=queue.id, previous_agent_id=outcome.agent_id,
+                reason=event.data.reason, requeue_count=outcome.requeues or 1))
+        else:
+            log.warning("%s: requeue of %s refused: %s", ctx.id, event.subject, outcome.code)
+        events = await self._emit(ctx, outcome, out.events)
+        if not outcome.ok:
+            return events
+        cycles = self._cycles(ctx)
+        return (events + await cycles.offer_item(event.subject, event.id, now)
+                + await self._after_release(ctx, outcome, event.id, now))

@@ -45,6 +45,7 @@ class _Item:
     h: bool = False
     u: int = 0
     pf: tuple[str, ...] = ()
+    rq: int = 0
 
 
 @dataclass
@@ -335,7 +336,7 @@ class MemoryStore:
         def body() -> dict[str, Any]:
             s = self._s
             it = s.items.get(offer.item_id)
-            if it is None or it.st != "queued":
+            if it is None or not (it.st == "queued" or (offer.manual and it.st == "manual")):
                 raise conflict("item_state")
             if it.v != offer.item_version:
                 raise conflict("item_version")
@@ -346,9 +347,9 @@ class MemoryStore:
             a = s.agents.get(offer.agent_id)
             if a is None:
                 raise conflict("agent_unknown")
-            if offer.queue not in a.qs:
+            if offer.queue not in a.qs and not offer.manual:
                 raise conflict("agent_queue")
-            if a.bp not in offer.allowed_presences:
+            if a.bp not in offer.allowed_presences and not offer.manual:
                 raise conflict("agent_presence")
             if offer.units > 0 and a.tu - a.uu < offer.units:
                 raise conflict("unit_capacity")
@@ -359,7 +360,10 @@ class MemoryStore:
                 if a.pu.get(p, 0) + 1 > limit:
                     raise conflict(f"profile_capacity:{p}")
                 limits[p], used[p] = limit, a.pu.get(p, 0) + 1
-            self._zrem(offer.queue, it.m)
+            if it.st == "manual":
+                s.queue_manual.get(offer.queue, set()).discard(it.m)
+            else:
+                self._zrem(offer.queue, it.m)
             a.uu += offer.units
             for p in offer.profiles:
                 a.pu[p] = a.pu.get(p, 0) + 1
@@ -643,6 +647,38 @@ class MemoryStore:
     async def get_agent(self, agent_id: str) -> AgentState | None:
         a = self._s.agents.get(agent_id)
         return None if a is None else self._agent_view(a)
+
+    async def requeue(
+        self,
+        event_id: str,
+        item_id: str,
+        *,
+        queue: str,
+        bucket: int,
+        order_key: Sequence[float],
+        limit: int,
+        now: float,
+        outputs: Sequence[str] | None = (),
+    ) -> Outcome:
+        def body() -> dict[str, Any]:
+            it = self._s.items.get(item_id)
+            if it is None or it.st != "assigned":
+                return {"ok": False, "code": "not_assigned", "item_id": item_id}
+            count = it.rq + 1
+            if count > limit:
+                return {"ok": False, "code": "requeue_limit", "item_id": item_id,
+                        "agent_id": it.a, "requeues": count - 1}
+            agent_id, offer_id = it.a, it.o
+            if offer_id and offer_id in self._s.offers:
+                self._s.offers[offer_id].st = "requeued"
+            self._release_item(it, now)
+            it.q, it.m, it.rq = queue, encode_member(bucket, order_key, item_id), count
+            version = self._requeue(it, "queued")
+            return {"ok": True, "code": "requeued", "item_id": item_id, "agent_id": agent_id,
+                    "offer_id": offer_id, "version": version, "released": True,
+                    "requeues": count}
+
+        return self._run(event_id, now, outputs, body)
 
     async def fill_outbox(self, seq: int, outputs: Sequence[str]) -> None:
         if seq in self._s.outbox and self._s.outbox[seq] is None:

@@ -67,6 +67,7 @@ class Outcome(Struct, frozen=True, kw_only=True, omit_defaults=True):
     item_excluded: bool = False
     released: bool = False
     revoked: tuple[str, ...] = ()
+    requeues: int | None = None
     outputs: tuple[str, ...] = ()
     seq: int | None = None
     """The outbox slot of this change's outputs (None: it has none). When the mutation was
@@ -97,6 +98,9 @@ class OfferCommit(Struct, frozen=True, kw_only=True):
     profile_defaults: dict[str, int] = {}
     allowed_presences: tuple[str, ...] = ("available", "busy")
     deadline: float | None = None
+    manual: bool = False
+    """A manual pick (O3): the item may also wait in the manual list (excluded from
+    auto-assignment), and the agent need not be a member of the queue nor present."""
 
 
 class QueuedItem(Struct, frozen=True, kw_only=True):

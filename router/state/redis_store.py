@@ -200,6 +200,7 @@ class RedisStore:
                 SEP.join(str(offer.profile_defaults.get(p, 0)) for p in offer.profiles),
                 SEP.join(offer.allowed_presences),
                 "" if offer.deadline is None else num(offer.deadline),
+                "1" if offer.manual else "0",
             ],
         )
 
@@ -401,6 +402,27 @@ class RedisStore:
         if not f:
             return None
         return codec.agent_from_hash(f)
+
+    async def requeue(
+        self,
+        event_id: str,
+        item_id: str,
+        *,
+        queue: str,
+        bucket: int,
+        order_key: Sequence[float],
+        limit: int,
+        now: float,
+        outputs: Sequence[str] | None = (),
+    ) -> Outcome:
+        return await self._mutate(
+            "requeue_item",
+            event_id,
+            now,
+            outputs,
+            [keys.work_item(self._tenant, item_id)],
+            [item_id, queue, encode_member(bucket, order_key, item_id), str(limit)],
+        )
 
     async def fill_outbox(self, seq: int, outputs: Sequence[str]) -> None:
         t = self._tenant

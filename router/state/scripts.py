@@ -22,7 +22,8 @@ from router.observability.metrics import STORE_COMMAND_SECONDS
 
 Client = aioredis.Redis | RedisCluster
 
-MUTATIONS = ("upsert_item", "upsert_agent", "commit_offer", "resolve_offer", "finish_item")
+MUTATIONS = ("upsert_item", "upsert_agent", "commit_offer", "resolve_offer", "finish_item",
+             "requeue_item")
 READS = ("read_queue", "read_agents", "read_due")
 OUTBOX = ("outbox_fill", "outbox_take", "outbox_ack", "outbox_skip")
 

@@ -159,6 +159,23 @@ class Store(Protocol):
         """Cancel: out of its queue, pending offer revoked, capacity released."""
         ...
 
+    async def requeue(
+        self,
+        event_id: str,
+        item_id: str,
+        *,
+        queue: str,
+        bucket: int,
+        order_key: Sequence[float],
+        limit: int,
+        now: float,
+        outputs: Sequence[str] | None = (),
+    ) -> Outcome:
+        """O6: an assigned item back to ``queue`` at ``(bucket, order_key)``: capacity
+        released, assignment closed. At most ``limit`` times per item (``requeue_limit``,
+        nothing changed); ``not_assigned`` unless the item is assigned."""
+        ...
+
     async def fill_outbox(self, seq: int, outputs: Sequence[str]) -> None:
         """Fill the slot a mutation called with ``outputs=None`` reserved (idempotent; a
         slot already published is left alone, one given up on is published late)."""

@@ -4,7 +4,8 @@
 -- ARGV[9] item id, ARGV[10] agent id, ARGV[11] offer id, ARGV[12] queue,
 -- ARGV[13] item version the decision saw, ARGV[14] units, ARGV[15] profiles (\031),
 -- ARGV[16] default limit of each profile (\031), ARGV[17] allowed base presences (\031),
--- ARGV[18] offer deadline ('' = direct assignment)
+-- ARGV[18] offer deadline ('' = direct assignment), ARGV[19] '1' = manual pick (O3: the
+-- item may be in the manual list; queue membership and presence are not required)
 -- Touches (dynamic): P..'queue:'..q..':items' and the agent's ready indexes.
 -- Re-checks, in order, returning a 'conflict:<what>' outcome (nothing changed, nothing
 -- recorded) when one fails: item queued in that queue at that version; offer id unused;
@@ -21,17 +22,19 @@ local function conflict(what)
   return finish({ok = false, code = 'conflict:' .. what, item_id = iid, agent_id = aid,
     offer_id = oid}, false)
 end
+local manual = ARGV[19] == '1'
 local it = redis.call('HMGET', ik, 'st', 'v', 'q', 'm')
-if it[1] ~= 'queued' then return conflict('item_state') end
+if it[1] ~= 'queued' and not (manual and it[1] == 'manual') then
+  return conflict('item_state')
+end
 if it[2] ~= ARGV[13] then return conflict('item_version') end
 if it[3] ~= queue then return conflict('item_queue') end
 if redis.call('EXISTS', ok) == 1 then return conflict('offer_id') end
 local ag = redis.call('HMGET', ak, 'bp', 'tu', 'uu', 'qs')
 if not ag[1] then return conflict('agent_unknown') end
-local member = false
+local member, allowed = manual, manual
 for _, q in ipairs(split(ag[4])) do if q == queue then member = true end end
 if not member then return conflict('agent_queue') end
-local allowed = false
 for _, p in ipairs(split(ARGV[17])) do if p == ag[1] then allowed = true end end
 if not allowed then return conflict('agent_presence') end
 if units > 0 and num(ag[2]) - num(ag[3]) < units then return conflict('unit_capacity') end
@@ -43,7 +46,7 @@ for i, p in ipairs(profiles) do
   limits[p], used[p] = limit, num(pf[2]) + 1
 end
 -- all checks passed: apply every effect
-redis.call('ZREM', k_queue_items(queue), it[4])
+unqueue(ik, it[1])
 local uu = redis.call('HINCRBY', ak, 'uu', units)
 for _, p in ipairs(profiles) do redis.call('HINCRBY', ak, 'pu:' .. p, 1) end
 redis.call('HSET', ak, 'la:' .. queue, NOW)

@@ -190,3 +190,60 @@ def test_an_unknown_workstream_is_reported_not_dropped() -> None:
         assert "fax" in events[0].data.reason
 
     run(scenario())
+
+
+def test_a_manual_pick_assigns_a_waiting_item_to_an_agent_outside_its_queue() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        await service.handle(_item("c1"))  # no agent yet: it waits in `general`
+        await service.handle(_agent("vip-only", ["vip"]))
+        picked = await service.handle(_event(i.AgentItemPicked, "pick-1", "c1",
+                                             i.ItemPickedData(agent_id="vip-only")))
+        assert _types(picked) == ["assignment.created"]
+        assert picked[0].data.via == "manual_pick" and picked[0].data.agent_id == "vip-only"
+        again = await service.handle(_event(i.AgentItemPicked, "pick-1", "c1",
+                                            i.ItemPickedData(agent_id="vip-only")))
+        assert again == picked  # redelivered: the same assignment, same ids
+        other = await service.handle(_event(i.AgentItemPicked, "pick-2", "c1",
+                                            i.ItemPickedData(agent_id="vip-only")))
+        assert other == []  # assigned now: a second pick is refused
+
+    run(scenario())
+
+
+def test_a_pick_beyond_the_agents_capacity_is_refused() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        await service.handle(_item("c1"))
+        await service.handle(_agent("tiny", ["vip"], units=0))
+        await service.handle(_event(i.AgentCapacityChanged, "cap-1", "tiny",
+                                    i.AgentCapacityChangedData(units=1, profiles={"chat": 0})))
+        refused = await service.handle(_event(i.AgentItemPicked, "pick-1", "c1",
+                                              i.ItemPickedData(agent_id="tiny")))
+        assert refused == []
+
+    run(scenario())
+
+
+def test_a_requeued_item_frees_its_agent_goes_back_and_stops_at_the_limit() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        await service.handle(_agent("ana", ["general"]))
+        offer = _offer(await service.handle(_item("c1")))
+        await service.handle(_event(i.AgentOfferAccepted, "acc-1", "c1", i.OfferAcceptedData(
+            offer_id=offer.data.offer_id, agent_id="ana")))
+        for n in range(1, 4):  # the sample's tenant allows 3 requeues per item
+            back = await service.handle(_event(
+                i.WorkItemRequeueRequested, f"rq-{n}", "c1",
+                i.WorkItemRequeueRequestedData(reason="transfer", agent_id="ana")))
+            assert _types(back)[:1] == ["work_item.requeued"]
+            assert back[0].data.requeue_count == n and back[0].data.previous_agent_id == "ana"
+            reoffer = _offer(back)  # the only agent, free again, gets it back
+            await service.handle(_event(i.AgentOfferAccepted, f"acc-{n + 1}", "c1",
+                                        i.OfferAcceptedData(offer_id=reoffer.data.offer_id,
+                                                            agent_id="ana")))
+        refused = await service.handle(_event(i.WorkItemRequeueRequested, "rq-4", "c1",
+                                              i.WorkItemRequeueRequestedData()))
+        assert refused == []
+
+    run(scenario())

@@ -417,3 +417,47 @@ async def test_a_conflict_takes_no_outbox_slot(store: Store) -> None:
     stale = await store.commit_offer("c2", commit("o2", "i", "x", v), now=NOW,
                                      outputs=["{}"])
     assert stale.conflict and stale.seq is None
+
+
+async def test_a_manual_pick_takes_an_excluded_item_from_outside_the_agents_queues(
+    store: Store,
+) -> None:
+    await offered(store)
+    await store.decline("d1", "o", now=NOW + 1, max_distinct_declines=1)  # -> manual
+    rec = await store.get_item("i")
+    assert rec is not None and rec.state == "manual"
+    await store.upsert_agent("b", agent("outsider", queues=("other",)), now=NOW)
+    auto = await store.commit_offer("c2", commit("o2", "i", "outsider", rec.version),
+                                    now=NOW + 2)
+    assert auto.code == "conflict:item_state"  # not for automatic assignment
+    pick = await store.commit_offer(
+        "p1", commit("p1", "i", "outsider", rec.version, deadline=None, manual=True),
+        now=NOW + 2)
+    assert pick.ok and pick.code == "assigned"
+    rec = await store.get_item("i")
+    assert rec is not None and rec.state == "assigned" and rec.agent_id == "outsider"
+    assert await store.queue_depth("q") == 0
+
+
+async def test_requeue_releases_the_agent_and_queues_the_item_up_to_the_limit(
+    store: Store,
+) -> None:
+    v = await enqueue(store, "i")
+    await store.upsert_agent("a", agent("x"), now=NOW)
+    await store.commit_offer("c1", commit("o1", "i", "x", v, deadline=None), now=NOW)
+    assert (await store.requeue("r0", "nope", queue="q", bucket=0, order_key=(NOW,),
+                                limit=1, now=NOW)).code == "not_assigned"
+    back = await store.requeue("r1", "i", queue="q2", bucket=0, order_key=(NOW,), limit=1,
+                               now=NOW + 1)
+    assert back.ok and back.requeues == 1 and back.agent_id == "x" and back.released
+    assert [t.item.id for t in await store.top_items("q2", 5)] == ["i"]
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 0
+    rec = await store.get_item("i")
+    assert rec is not None
+    await store.upsert_agent("a2", agent("y", queues=("q2",)), now=NOW)
+    await store.commit_offer("c2", commit("o2", "i", "y", rec.version, queue="q2",
+                                          deadline=None), now=NOW + 2)
+    over = await store.requeue("r2", "i", queue="q2", bucket=0, order_key=(NOW,), limit=1,
+                               now=NOW + 3)
+    assert over.code == "requeue_limit" and not over.ok
