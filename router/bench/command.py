@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 from router.bench.progress import to_stderr
 from router.bench.report import render
@@ -18,9 +20,9 @@ one `router worker` process is started on topics and a tenant of the run's own, 
 agents that have room and answer every offer at once; then
 
   - sustained throughput: --items work items published as fast as possible, items/s
-    from the first publish to the last offer received;
+    from the first publish to the last offer received (offers are left pending);
   - latency: at each of --rates items/s for --rate-seconds, p50/p90/p99/max from
-    publish to offer received.
+    publish to offer received (offers accepted at once, items completed and closed).
 
 A bare Kafka round trip (produce, consume, no processing) with the same messages and
 rates is measured in the same run; the report gives the router's figures, their ratios
@@ -90,11 +92,18 @@ def handle(settings: Settings, args: argparse.Namespace) -> int:
         "--rates", ",".join(f"{rate:g}" for rate in args.rates),
         "--rate-seconds", f"{args.rate_seconds:g}", "--agents", str(args.agents),
     ])
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # unwinds through the clean-up (worker, topics, keys)
+
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         result = run_bench(settings, options, command, to_stderr)
     except RuntimeError as exc:
         print(f"router bench: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("router bench: interrupted; no report written", file=sys.stderr)
+        return 130
     text = render(result)
     args.output.write_text(text)
     to_stderr(f"wrote {args.output}")

@@ -34,7 +34,9 @@ class BenchResult:
 
 
 def _ms(seconds: float) -> str:
-    return "n/a" if math.isnan(seconds) else f"{seconds * 1000:.1f} ms"
+    if math.isnan(seconds):
+        return "n/a"
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:,.1f} s"
 
 
 def _rate(value: float) -> str:
@@ -44,7 +46,12 @@ def _rate(value: float) -> str:
 def _ratio(router: float, baseline: float) -> str:
     if math.isnan(router) or math.isnan(baseline) or baseline == 0:
         return "n/a"
-    return f"{router / baseline:.2f}x"
+    ratio = router / baseline
+    if ratio >= 100:
+        return f"{ratio:,.0f}x"
+    if ratio >= 0.01:
+        return f"{ratio:.2f}x"
+    return f"{ratio:.2g}x"
 
 
 def verdicts(result: BenchResult) -> list[str]:
@@ -137,10 +144,13 @@ def render(result: BenchResult) -> str:
             "- One `router worker` process with the bundled sample configuration (its "
             "tenant renamed for the run), its own topic prefix, consumer group and Redis "
             "keys, all removed afterwards.",
-            "- Items are chat work items routed to the `general` queue (longest idle). "
-            "Agents have capacity to spare, accept every offer as soon as it arrives, and "
-            "complete and close every assignment at once, so the worker handles four input "
-            "events per item (created, accepted, completed, closed) while being measured.",
+            "- Items are chat work items routed to the `general` queue (longest idle), "
+            "offered to agents with capacity to spare. At the fixed rates the agents accept "
+            "every offer as soon as it arrives and complete and close every assignment at "
+            "once, so the worker handles four input events per item (created, accepted, "
+            "completed, closed) while being measured. In the as-fast-as-possible phase they "
+            "leave the offers pending (the run's offer timeout is an hour), so it measures "
+            "items turned into offers, one input event per item.",
             "- Times are taken in the benchmark process on one monotonic clock: before each "
             "produce call, and when the consumer hands over the batch holding the offer.",
             "- Both sides use the client SDK's producer settings (idempotent, acks=all, "

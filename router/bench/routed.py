@@ -1,11 +1,13 @@
 """The router under measurement: agents with room, offers answered at once.
 
 Every agent can take every chat item many times over (huge unit and profile capacity),
-accepts each offer the moment it arrives, and completes and closes each assignment at
-once, so capacity is freed and the measured wait is the router's own work plus Kafka,
-never a wait for an agent. Those answers are real input events the worker must process
-too, as it would in production (four inputs per item: created, accepted, completed,
-closed).
+so the measured wait is the router's own work plus Kafka, never a wait for an agent.
+In the fixed-rate phases agents accept each offer the moment it arrives and complete and
+close each assignment at once: real input events the worker must process too, as in
+production (four inputs per item: created, accepted, completed, closed). In the
+as-fast-as-possible phase they leave offers pending (the bench configuration's offer
+timeout outlasts the run), so that phase measures how fast the worker turns items into
+offers rather than how fast it drains answers queued behind them.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class RoutedRun:
         self._offered: dict[str, float] = {}
         self._assigned: set[str] = set()
         self.undecodable = 0
+        self.answering = threading.Event()
+        """Set: accept offers at once (fixed-rate phases); clear: leave them pending."""
         prefix = settings.topic_prefix
         self._receiver = Receiver(settings, [f"{prefix}offers", f"{prefix}assignments"],
                                   self._on_batch)
@@ -93,7 +97,8 @@ class RoutedRun:
             if isinstance(event, OfferIssued):
                 with self._lock:
                     self._offered.setdefault(key_text(message), at)
-                self._answer(event)
+                if self.answering.is_set():
+                    self._answer(event)
             elif event.type == "assignment.created":
                 with self._lock:
                     self._assigned.add(key_text(message))
@@ -124,9 +129,13 @@ class RoutedRun:
             return sum(1 for key in keys if key in self._assigned)
 
     def run(self, name: str, payloads: Sequence[tuple[bytes, bytes]], rate: float | None,
-            wait_s: float, progress: ProgressFn) -> Phase:
-        """Publish work_item.created payloads (key, value) at `rate`, time their offers,
-        then wait for their assignments so the next phase starts from a quiet router."""
+            wait_s: float, progress: ProgressFn, answer: bool = True) -> Phase:
+        """Publish work_item.created payloads (key, value) at `rate` and time their
+        offers; when answering, also wait for their assignments."""
+        if answer:
+            self.answering.set()
+        else:
+            self.answering.clear()
         sent: dict[str, float] = {}
         topic = self._inputs["work_item.created"]
         produce, poll = self._producer.produce, self._producer.poll
@@ -148,8 +157,9 @@ class RoutedRun:
         wait_for(lambda: self.offered(keys), len(keys), wait_s, f"{name} offers", progress)
         with self._lock:
             received = {key: self._offered[key] for key in keys if key in self._offered}
-        wait_for(lambda: self.assigned(keys), len(received), wait_s,
-                 f"{name} assignments (settling)", progress)
+        if answer:
+            wait_for(lambda: self.assigned(keys), len(received), wait_s,
+                     f"{name} assignments", progress)
         return summarize(name, sent, received)
 
     def close(self) -> None:

@@ -75,6 +75,10 @@ def test_report_has_ratios_to_bare_kafka() -> None:
         in text
     assert "| p99 at 100/s | 5.0 ms | 2.0 ms | 2.50x |" in text
     assert "| p99 at 1,000/s | 20.0 ms | 4.0 ms | 5.00x |" in text
+    tiny = render(result(phase("r", received=10, span_s=1.0), None))
+    assert "| 10/s | 10,000/s | 0.001x |" in tiny
+    huge = render(result(phase("r"), phase("r1000", p99_s=4.0)))
+    assert "| p99 at 1,000/s | 4000.0 ms | 4.0 ms | 1,000x |" in huge
     assert "| CPU | test cpu |" in text and "| Redis | 7.0 |" in text
     assert "- Command: `router bench`" in text
 
