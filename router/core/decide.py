@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from msgspec import Struct, structs
 
 from router.config.model import Queue, Workstream
-from router.core.capacity import consume
+from router.core.capacity import capacity_problem, consume
 from router.core.decision import (
     MANUAL_ONLY,
     NO_ELIGIBLE_AGENT,
@@ -364,6 +364,26 @@ def _candidates(tier: list[QueueBacklog], now: float) -> list[tuple[QueueBacklog
     return merged
 
 
+def _no_room_for_any(agent: AgentState, backlogs: Sequence[QueueBacklog],
+                     policy: Policy) -> str | None:
+    """The capacity reason when the agent cannot take an item of any workstream waiting
+    in its queues, else None."""
+    problem: str | None = None
+    costs_seen: set[str] = set()
+    for backlog in backlogs:
+        for item in backlog.items:
+            if item.workstream in costs_seen:
+                continue
+            costs_seen.add(item.workstream)
+            ws = backlog.workstreams.get(item.workstream)
+            if ws is None:
+                return None
+            problem = capacity_problem(agent, ws.capacity, policy)
+            if problem is None:
+                return None
+    return problem
+
+
 def decide_for_agent(
     agent: AgentState,
     backlogs: Sequence[QueueBacklog],
@@ -371,6 +391,15 @@ def decide_for_agent(
     policy: Policy = DEFAULT_POLICY,
 ) -> Decision:
     """The best item for ``agent`` across its queues at ``now`` (P5, P6)."""
+    full = _no_room_for_any(agent, backlogs, policy)
+    if full is not None:
+        # Cheap exit for the commonest agent cycle under load (a release that still
+        # leaves too little room): no item needs to be looked at.
+        return Skip(reason=NO_ELIGIBLE_ITEM, agent=agent, explanation=Explanation(
+            filtered={full: sum(len(b.items) for b in backlogs)},
+            notes=(f"agent {agent.id} has no room for any waiting item",),
+            config_version=policy.config_version,
+        ))
     skipped: Counter[str] = Counter()
     considered = 0
     ordered: list[tuple[str, list[tuple[QueueBacklog, WorkItem]]]] = []

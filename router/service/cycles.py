@@ -9,6 +9,7 @@ commits already recorded and re-emits exactly what they emitted the first time.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from router.config.model import Queue, Workstream
@@ -23,18 +24,23 @@ from router.core.decide import (
     decide_for_queue,
 )
 from router.core.decision import Offer
+from router.core.prioritize import priority_key, ruleset_uses_time
 from router.core.types import AgentState, WorkItem
 from router.observability.cycles import timed
 from router.service.outputs import Outputs, offer_outputs, utc
 from router.service.tenancy import TenantRouting
+from router.state.member import encode_member
 from router.state.model import ItemRecord, OfferCommit, Outcome
 
 CANDIDATE_AGENTS = 200
 """Agents of a queue's ready index one item-triggered cycle considers (most room first)."""
 CONFLICT_RETRIES = 5
-HEAD_READ = 100
+RESORT_PAGE = 1_000
+"""Items of a time-dependent queue re-placed per sweep (P4)."""
+HEAD_READ = 10
 """Items of each queue an agent cycle reads first; the whole block (up to 2,000 for
-records) only when none of those suits the agent."""
+records) only when none of those suits the agent. Reading and decoding item snapshots
+is most of a cycle's cost, and the first few items usually decide it."""
 MAX_OFFERS_PER_AGENT_CYCLE = 50
 
 
@@ -128,13 +134,13 @@ class Cycles:
         if agent is None:
             return None
         view = _AgentView(agent)
-        for queue_id in agent.queues:
-            queue = ctx.queues.get(queue_id)
-            if queue is None:
-                continue
-            block = ctx.block_sizes[queue_id]
-            limit = block if head is None else min(head, block)
-            queued = await ctx.store.top_items(queue_id, limit)
+        queues = [ctx.queues[q] for q in agent.queues if q in ctx.queues]
+        limits = [ctx.block_sizes[q.id] if head is None else min(head, ctx.block_sizes[q.id])
+                  for q in queues]
+        heads = await asyncio.gather(*(ctx.store.top_items(queue.id, limit)
+                                       for queue, limit in zip(queues, limits, strict=True)))
+        for queue, limit, queued in zip(queues, limits, heads, strict=True):
+            block = ctx.block_sizes[queue.id]
             view.truncated |= len(queued) == limit < block
             view.versions.update((q.item.id, q.version) for q in queued)
             view.queues.append((queue, dict(ctx.workstreams), [q.item for q in queued], block))
@@ -153,6 +159,8 @@ class Cycles:
         queue = ctx.queues.get(queue_id)
         if queue is None:
             return []
+        if ruleset_uses_time(queue):
+            await self.resort_page(queue, now)
         block = ctx.block_sizes[queue_id]
         queued = await ctx.store.top_items(queue_id, block)
         if not queued:
@@ -174,6 +182,22 @@ class Cycles:
             _, committed = await self._commit(offer, versions[offer.item.id], commit_id, now)
             events.extend(committed)
         return events
+
+    async def resort_page(self, queue: Queue, now: float) -> int:
+        """P4 without any event: re-place the next page of a time-dependent queue at the
+        priority its items have at `now`. Successive sweeps walk the whole queue, so an
+        item anywhere moves up as its deadline nears; a cycle's block is re-sorted at
+        decision time anyway, so the head is always exact. Returns how many moved."""
+        ctx = self._ctx
+        start = ctx.resort_from.get(queue.id, 0)
+        page = await ctx.store.top_items(queue.id, RESORT_PAGE, offset=start)
+        ctx.resort_from[queue.id] = 0 if len(page) < RESORT_PAGE else start + len(page)
+        moves = []
+        for queued in page:
+            bucket, order_key = priority_key(queued.item, queue, now)
+            if encode_member(bucket, order_key, queued.item.id) != queued.member:
+                moves.append((queued.item.id, queued.version, bucket, order_key))
+        return await ctx.store.reorder(queue.id, moves)
 
     async def _earlier(self, commit_id: str) -> list[Event[Any]] | None:
         """What this commit emitted if a previous run of the same cause made it."""

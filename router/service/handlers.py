@@ -322,8 +322,8 @@ class RoutingService:
     async def _after_release(self, ctx: TenantRouting, outcome: Outcome, cause_id: str,
                              now: float) -> list[Event[Any]]:
         """Released capacity is a trigger (DESIGN): the agent's next item, across queues."""
-        if not outcome.ok or outcome.agent_id is None:
-            return []
+        if not outcome.ok or not outcome.released or outcome.agent_id is None:
+            return []  # e.g. a close after completion released at once: nothing new
         return await self._cycles(ctx).fill_agent(outcome.agent_id, cause_id, now)
 
     async def _emit(self, ctx: TenantRouting, outcome: Outcome,

@@ -19,6 +19,8 @@ class TenantRouting:
     workstreams: Mapping[str, Workstream] = field(default_factory=dict)
     queues: Mapping[str, Queue] = field(default_factory=dict)
     block_sizes: Mapping[str, int] = field(default_factory=dict)
+    resort_from: dict[str, int] = field(default_factory=dict)
+    """Per time-dependent queue, where the next periodic re-sort page starts (P4)."""
 
     @property
     def id(self) -> str:

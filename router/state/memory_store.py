@@ -599,13 +599,30 @@ class MemoryStore:
     def _item_view(self, item_id: str, it: _Item) -> WorkItem:
         return codec.with_declines(it.snap, self._s.declines.get(item_id, {}))
 
-    async def top_items(self, queue: str, limit: int) -> list[QueuedItem]:
+    async def top_items(self, queue: str, limit: int, offset: int = 0) -> list[QueuedItem]:
         out = []
-        for member in self._s.queue_items.get(queue, [])[: max(limit, 0)]:
+        start = max(offset, 0)
+        for member in self._s.queue_items.get(queue, [])[start : start + max(limit, 0)]:
             item_id = item_of(member)
             it = self._s.items[item_id]
             out.append(QueuedItem(item=self._item_view(item_id, it), version=it.v, member=member))
         return out
+
+    async def reorder(self, queue: str,
+                      moves: Sequence[tuple[str, int, int, Sequence[float]]]) -> int:
+        moved = 0
+        for item_id, version, bucket, order_key in moves:
+            it = self._s.items.get(item_id)
+            member = encode_member(bucket, order_key, item_id)
+            if it is None or it.st != "queued" or it.v != version or it.q != queue:
+                continue
+            if it.m == member:
+                continue
+            self._zrem(queue, it.m)
+            self._zadd(queue, member)
+            it.m = member
+            moved += 1
+        return moved
 
     async def candidate_agents(self, queue: str, limit: int) -> list[AgentState]:
         ready = self._s.ready.get(queue, {})

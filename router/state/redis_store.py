@@ -312,11 +312,12 @@ class RedisStore:
 
     # -- reads ----------------------------------------------------------------------------
 
-    async def top_items(self, queue: str, limit: int) -> list[QueuedItem]:
+    async def top_items(self, queue: str, limit: int, offset: int = 0) -> list[QueuedItem]:
         if limit <= 0:
             return []
         rows = await self._b.scripts.run(
-            "read_queue", [keys.queue_items(self._tenant, queue)], [self._p, str(limit)]
+            "read_queue", [keys.queue_items(self._tenant, queue)],
+            [self._p, str(limit), str(max(offset, 0))],
         )
         out = []
         for member, snap, version, declines in rows:
@@ -331,6 +332,17 @@ class RedisStore:
                 )
             )
         return out
+
+    async def reorder(self, queue: str,
+                      moves: Sequence[tuple[str, int, int, Sequence[float]]]) -> int:
+        if not moves:
+            return 0
+        args: list[str] = [self._p, queue]
+        for item_id, version, bucket, order_key in moves:
+            args += [item_id, str(version), encode_member(bucket, order_key, item_id)]
+        moved = await self._b.scripts.run(
+            "reorder_queue", [keys.queue_items(self._tenant, queue)], args)
+        return int(moved)
 
     async def candidate_agents(self, queue: str, limit: int) -> list[AgentState]:
         if limit <= 0:

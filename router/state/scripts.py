@@ -24,7 +24,7 @@ Client = aioredis.Redis | RedisCluster
 
 MUTATIONS = ("upsert_item", "upsert_agent", "commit_offer", "resolve_offer", "finish_item",
              "requeue_item")
-READS = ("read_queue", "read_agents", "read_due")
+READS = ("read_queue", "read_agents", "read_due", "reorder_queue")
 OUTBOX = ("outbox_fill", "outbox_take", "outbox_ack", "outbox_skip")
 
 

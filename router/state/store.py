@@ -183,8 +183,16 @@ class Store(Protocol):
 
     # -- bounded reads ----------------------------------------------------------------
 
-    async def top_items(self, queue: str, limit: int) -> list[QueuedItem]:
-        """The first ``limit`` items of a queue, best first (P7 block)."""
+    async def top_items(self, queue: str, limit: int, offset: int = 0) -> list[QueuedItem]:
+        """The first ``limit`` items of a queue, best first (P7 block); ``offset`` skips
+        that many from the head (paging through a queue to re-sort it)."""
+        ...
+
+    async def reorder(self, queue: str,
+                      moves: Sequence[tuple[str, int, int, Sequence[float]]]) -> int:
+        """P4: give waiting items the place their priority has now. Each move is
+        ``(item id, version seen, bucket, order key)``; an item that is no longer waiting
+        in ``queue`` at that version is left alone. Returns how many moved."""
         ...
 
     async def candidate_agents(self, queue: str, limit: int) -> list[AgentState]:

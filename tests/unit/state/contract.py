@@ -461,3 +461,14 @@ async def test_requeue_releases_the_agent_and_queues_the_item_up_to_the_limit(
     over = await store.requeue("r2", "i", queue="q2", bucket=0, order_key=(NOW,), limit=1,
                                now=NOW + 3)
     assert over.code == "requeue_limit" and not over.ok
+
+
+async def test_pages_of_a_queue_and_reordering_waiting_items(store: Store) -> None:
+    versions = {n: await enqueue(store, n, NOW + k) for k, n in enumerate(["a", "b", "c"])}
+    assert [q.item.id for q in await store.top_items("q", 2, offset=1)] == ["b", "c"]
+    moved = await store.reorder("q", [("c", versions["c"], 0, (NOW - 10,)),
+                                      ("b", versions["b"] + 1, 0, (NOW - 20,)),  # stale
+                                      ("a", versions["a"], 0, (NOW,))])  # same place
+    assert moved == 1
+    assert await ids(store) == ["c", "a", "b"]
+    assert await store.reorder("q", [("c", versions["c"], 0, (NOW - 10,))]) == 0
