@@ -122,6 +122,7 @@ def run_bench(base: Settings, options: BenchOptions, command: str,
         machine=machine.describe(),
         redis_version=redis_version,
         settings={
+            "code": machine.code_version(),
             "items as fast as possible": str(options.items),
             "fixed rates": ", ".join(f"{rate:,.0f}/s for {options.rate_seconds:.0f} s"
                                      for rate in rates),

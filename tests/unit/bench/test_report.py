@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from router.bench.latency import Phase, summarize
-from router.bench.machine import describe, kafka_version
+from router.bench.machine import code_version, describe, kafka_version
 from router.bench.report import BenchResult, render, verdicts
 from router.bench.runner import parse_rates
 from router.bench.traffic import paced
@@ -110,5 +110,6 @@ def test_machine_description(tmp_path: Path) -> None:
     (tmp_path / "kafka-clients-3.9.1.jar").touch()
     assert kafka_version(tmp_path) == "3.9.1"
     assert kafka_version(tmp_path / "missing").startswith("unknown")
+    assert code_version(tmp_path).startswith("unknown")
     machine = describe()
     assert set(machine) >= {"CPU", "Cores", "Memory", "Python", "Kafka", "librdkafka"}
