@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from router.settings import Settings
 from tests.integration.conftest import WorkerProcess
 from tests.integration.streams.harness import (
@@ -40,13 +38,6 @@ BATCH = 100
 DECLINE_LIMIT = 3
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 6 open: across workers, an item's outcome (offer.expired from one "
-    "worker) can be published after its next offer.issued (from another), because a "
-    "commit and its publication are not one step; an ordered outbox written by the "
-    "commit fixes it. Every other guarantee of this test holds.",
-)
 def test_three_workers_one_stopped_midway_keep_every_guarantee(
     settings: Settings, tenant: str, routing_config: Path, collector: Collector, feed: Feed,
     start_worker: Callable[..., WorkerProcess],
