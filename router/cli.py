@@ -7,8 +7,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from router.bench.command import add_parser as add_bench
+from router.demo.command import add_parser as add_demo
 from router.observability.command import add_parser as add_observability
 from router.settings import Settings, SettingsError
+from router.simulate.command import add_parser as add_simulate
 
 ENVIRONMENT_HELP = """\
 environment:
@@ -54,12 +57,6 @@ def _cmd_config_validate(_settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from router.demo import run_demo_traffic
-
-    return run_demo_traffic(settings, rate=args.rate, duration_s=args.duration)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="router",
@@ -98,12 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=_cmd_worker)
 
     add_observability(commands)
-
-    demo = commands.add_parser("demo", help="publish demo traffic (simulated connectors)")
-    demo.add_argument("--rate", type=float, default=5.0, help="work items per second")
-    demo.add_argument("--duration", type=float, default=0.0,
-                      help="seconds to run; 0 runs until Ctrl-C")
-    demo.set_defaults(handler=_cmd_demo)
+    add_demo(commands)
+    add_simulate(commands)
+    add_bench(commands)
     return parser
 
 
