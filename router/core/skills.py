@@ -27,12 +27,13 @@ def first_unmet(agent: AgentState, needs: Sequence[SkillNeed]) -> SkillNeed | No
     return None
 
 
-def fit(agent: AgentState, needs: Sequence[SkillNeed]) -> tuple[int, int]:
+def fit(agent: AgentState, needs: Sequence[SkillNeed]) -> tuple[int, float]:
     """(class, distance): class EXACT / OVER / UNDER, distance = sum of differences.
 
     A missing skill counts as proficiency 0 (under-qualified).
     """
-    over = under = 0
+    over: float = 0
+    under: float = 0
     for need in needs:
         have = agent.skills.get(need.skill, 0)
         if have > need.min_proficiency:
@@ -46,6 +47,6 @@ def fit(agent: AgentState, needs: Sequence[SkillNeed]) -> tuple[int, int]:
     return (EXACT, 0)
 
 
-def proficiency_sum(agent: AgentState, needs: Sequence[SkillNeed]) -> int:
+def proficiency_sum(agent: AgentState, needs: Sequence[SkillNeed]) -> float:
     """Sum of the agent's proficiency in the needed skills (assignment order-by)."""
-    return sum(agent.skills.get(n.skill, 0) for n in needs)
+    return sum((agent.skills.get(n.skill, 0) for n in needs), 0.0)

@@ -95,7 +95,8 @@ class AgentState(_Snap, frozen=True, kw_only=True):
     used_units: int = 0
     profile_limits: dict[str, int] = {}
     profile_used: dict[str, int] = {}
-    skills: dict[str, int] = {}
+    skills: dict[str, float] = {}
+    """Proficiency by skill; connectors may send fractions (3.5)."""
     attributes: dict[str, Any] = {}
     queues: tuple[str, ...] = ()
     last_assigned_at: dict[str, float] = {}

@@ -156,8 +156,8 @@ class RoutingService:
         workstream = ctx.workstreams.get(record.item.workstream) if record else None
         wrap_up = workstream.wrap_up if workstream else None
         mode = wrap_up.mode if wrap_up else "until_closed"
-        release_at = (now + wrap_up.seconds
-                      if wrap_up and wrap_up.mode == "seconds" and wrap_up.seconds else None)
+        release_at = (now + (wrap_up.seconds or 0)
+                      if wrap_up and wrap_up.mode == "seconds" else None)
         outcome = await ctx.store.complete(event.id, event.subject, now=now, wrap_up=mode,
                                            release_at=release_at, outputs=None)
         out = self._out(ctx, event)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import cast
 
 import msgspec
 
@@ -75,9 +74,9 @@ def registered_agent(event: i.AgentRegistered, previous: AgentState | None,
     )
 
 
-def _skills(skills: Mapping[str, float]) -> dict[str, int]:
+def _skills(skills: Mapping[str, float]) -> dict[str, float]:
     """The core compares proficiencies as numbers; a connector's 3.5 stays 3.5."""
-    return cast(dict[str, int], dict(skills))
+    return dict(skills)
 
 
 def _available_since(previous: AgentState | None, base_presence: str, now: float) -> float | None:

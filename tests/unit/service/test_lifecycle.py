@@ -247,3 +247,17 @@ def test_a_requeued_item_frees_its_agent_goes_back_and_stops_at_the_limit() -> N
         assert refused == []
 
     run(scenario())
+
+
+def test_fractional_proficiencies_are_kept_and_compared() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        event = _event(i.AgentRegistered, "reg-frac", "frac", i.AgentRegisteredData(
+            capacity=i.Capacity(units=30, profiles={"chat": 3}),
+            skills={"fr": 3.5, "billing": 2.5}, queues=["general"], presence="available"))
+        assert await service.handle(event) == []
+        agent = await service.tenants["acme"].store.get_agent("frac")
+        assert agent is not None and agent.skills == {"fr": 3.5, "billing": 2.5}
+        assert _offer(await service.handle(_item("c1"))).data.agent_id == "frac"
+
+    run(scenario())
