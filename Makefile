@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup up down run test unit integration lint topics clean
+.PHONY: help setup up down run test unit integration lint topics clean bench
 
 help:
 	@echo "make run    set up, start Kafka + Redis + a router worker, publish demo traffic (Ctrl-C stops all)"
