@@ -50,7 +50,7 @@ bench: setup
 		$(BIN)/python -m router.bench $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check router tests $(wildcard benchmarks)
+	$(BIN)/ruff check router tests examples deploy $(wildcard benchmarks)
 	$(BIN)/mypy router
 
 unit: $(STAMP)
