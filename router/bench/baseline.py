@@ -9,15 +9,13 @@ reported as ratios to these.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 
 from confluent_kafka import Message
 
 from router.bench.latency import Phase, summarize
 from router.bench.progress import ProgressFn, wait_for
-from router.bench.traffic import paced
-from router.bench.wire import Receiver, create_topic, key_text, producer
+from router.bench.wire import Receiver, create_topic, key_text, producer, send_paced
 from router.settings import Settings
 
 
@@ -45,22 +43,7 @@ class BareRoundTrip:
     def run(self, name: str, payloads: Sequence[tuple[bytes, bytes]], rate: float | None,
             wait_s: float, progress: ProgressFn) -> Phase:
         """Send `payloads` (key, value) at `rate`; wait up to `wait_s` for the last one."""
-        sent: dict[str, float] = {}
-        topic, produce, poll = self.topic, self._producer.produce, self._producer.poll
-
-        def send(n: int) -> None:
-            key, value = payloads[n]
-            sent[key.decode()] = time.perf_counter()
-            while True:
-                try:
-                    produce(topic, key=key, value=value)
-                    break
-                except BufferError:
-                    poll(0.01)
-            poll(0)
-
-        paced(len(payloads), rate, send)
-        self._producer.flush(30)
+        sent = send_paced(self._producer, self.topic, payloads, rate)
         keys = list(sent)
         wait_for(lambda: self.received(keys), len(keys), wait_s, name, progress)
         with self._lock:

@@ -13,7 +13,6 @@ offers rather than how fast it drains answers queued behind them.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +21,7 @@ from confluent_kafka import Message
 
 from router.bench.latency import Phase, summarize
 from router.bench.progress import ProgressFn, wait_for
-from router.bench.traffic import paced
-from router.bench.wire import Receiver, key_text, producer
+from router.bench.wire import Receiver, key_text, producer, send_paced
 from router.client import Events
 from router.client.routing import input_topics
 from router.contract import codec
@@ -136,23 +134,7 @@ class RoutedRun:
             self.answering.set()
         else:
             self.answering.clear()
-        sent: dict[str, float] = {}
-        topic = self._inputs["work_item.created"]
-        produce, poll = self._producer.produce, self._producer.poll
-
-        def send(n: int) -> None:
-            key, value = payloads[n]
-            sent[key.decode()] = time.perf_counter()
-            while True:
-                try:
-                    produce(topic, key=key, value=value)
-                    break
-                except BufferError:
-                    poll(0.01)
-            poll(0)
-
-        paced(len(payloads), rate, send)
-        self._producer.flush(30)
+        sent = send_paced(self._producer, self._inputs["work_item.created"], payloads, rate)
         keys = list(sent)
         wait_for(lambda: self.offered(keys), len(keys), wait_s, f"{name} offers", progress)
         with self._lock:

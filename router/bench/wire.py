@@ -18,6 +18,7 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartit
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from router.bench.traffic import paced
 from router.settings import Settings
 
 PRODUCER_CONFIG = {"acks": "all", "linger.ms": 5, "enable.idempotence": True,
@@ -27,6 +28,29 @@ CONSUMER_CONFIG = {"enable.auto.commit": False, "fetch.wait.max.ms": 100}
 
 def producer(settings: Settings) -> Producer:
     return Producer({"bootstrap.servers": settings.kafka_bootstrap, **PRODUCER_CONFIG})
+
+
+def send_paced(producer_: Producer, topic: str, payloads: Sequence[tuple[bytes, bytes]],
+               rate: float | None) -> dict[str, float]:
+    """Produce `(key, value)` payloads at `rate` (None: as fast as possible), waiting out
+    a full local queue, then flush; returns when each key was handed to the producer."""
+    sent: dict[str, float] = {}
+    produce, poll = producer_.produce, producer_.poll
+
+    def send(n: int) -> None:
+        key, value = payloads[n]
+        sent[key.decode()] = time.perf_counter()
+        while True:
+            try:
+                produce(topic, key=key, value=value)
+                break
+            except BufferError:
+                poll(0.01)
+        poll(0)
+
+    paced(len(payloads), rate, send)
+    producer_.flush(30)
+    return sent
 
 
 def create_topic(settings: Settings, name: str, timeout_s: float = 30.0) -> None:
