@@ -23,10 +23,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from connection import connection_parser  # examples/connection.py
+
 from router.client import Publisher, Subscriber
 from router.contract.envelope import Event
 from router.contract.outputs import OfferIssued
-from router.settings import Settings
 
 SAMPLE_QUEUES = "general,billing_a,billing_b,languages,vip,voice_general,escalations,backoffice"
 
@@ -46,26 +47,10 @@ def pairs(text: str) -> dict[str, int]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    settings = Settings.from_env()
-    parser = argparse.ArgumentParser(
+    parser = connection_parser(
         description="Simulated agent desktop: register, go available, accept offers, "
         "complete and close work after a handle time.",
         epilog="Ctrl-C sets the agent offline and exits.",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        default=settings.kafka_bootstrap,
-        help="Kafka bootstrap servers (default: ROUTER_KAFKA_BOOTSTRAP, %(default)s)",
-    )
-    parser.add_argument(
-        "--topic-prefix",
-        default=settings.topic_prefix,
-        help="topic name prefix (default: ROUTER_TOPIC_PREFIX, %(default)s)",
-    )
-    parser.add_argument(
-        "--tenant",
-        default=os.environ.get("ROUTER_TENANT", "acme"),
-        help="tenant id (default: ROUTER_TENANT or %(default)s)",
     )
     parser.add_argument(
         "--agent", default=f"agent-{os.getpid()}", help="agent id (default: agent-<pid>)"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import os
 import random
 import signal
 import sys
@@ -24,30 +23,15 @@ import time
 import uuid
 from typing import Any
 
+from connection import connection_parser  # examples/connection.py
+
 from router.client import Delivery, DeliveryError, InvalidEvent, Publisher
-from router.settings import Settings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    settings = Settings.from_env()
-    parser = argparse.ArgumentParser(
+    parser = connection_parser(
         description="Publish chat work items to the router at a steady rate.",
         epilog="Ctrl-C stops after flushing what was sent.",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        default=settings.kafka_bootstrap,
-        help="Kafka bootstrap servers (default: ROUTER_KAFKA_BOOTSTRAP, %(default)s)",
-    )
-    parser.add_argument(
-        "--topic-prefix",
-        default=settings.topic_prefix,
-        help="topic name prefix (default: ROUTER_TOPIC_PREFIX, %(default)s)",
-    )
-    parser.add_argument(
-        "--tenant",
-        default=os.environ.get("ROUTER_TENANT", "acme"),
-        help="tenant id (default: ROUTER_TENANT or %(default)s)",
     )
     parser.add_argument("--workstream", default="chat", help="workstream (default: %(default)s)")
     parser.add_argument(

@@ -134,6 +134,7 @@ class Cycles:
         if agent is None:
             return None
         view = _AgentView(agent)
+        workstreams = dict(ctx.workstreams)
         queues = [ctx.queues[q] for q in agent.queues if q in ctx.queues]
         limits = [ctx.block_sizes[q.id] if head is None else min(head, ctx.block_sizes[q.id])
                   for q in queues]
@@ -143,7 +144,7 @@ class Cycles:
             block = ctx.block_sizes[queue.id]
             view.truncated |= len(queued) == limit < block
             view.versions.update((q.item.id, q.version) for q in queued)
-            view.queues.append((queue, dict(ctx.workstreams), [q.item for q in queued], block))
+            view.queues.append((queue, workstreams, [q.item for q in queued], block))
         return view
 
     @timed("sweep")

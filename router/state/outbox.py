@@ -23,10 +23,17 @@ class Batch:
     late: tuple[bytes, ...]
     """Payloads of skipped slots that were filled afterwards (publish them first)."""
     slots: tuple[bytes, ...]
+    pending: int = 0
+    """Slots reserved after the cursor when the batch was taken (these and later ones)."""
 
     @property
     def upto(self) -> int:
         return self.cursor + len(self.slots)
+
+    @property
+    def left(self) -> int:
+        """Slots still unpublished once this batch is."""
+        return self.pending - len(self.slots)
 
     @property
     def empty(self) -> bool:
@@ -58,9 +65,9 @@ class RedisOutbox:
         if int(reply[0]) == 0:
             return None
         cursor, blocked, late_count = int(reply[1]), int(reply[2]), int(reply[3])
-        rest = reply[4:]
+        rest = reply[5:]
         return Batch(cursor=cursor, blocked=blocked, late=tuple(rest[:late_count]),
-                     slots=tuple(rest[late_count:]))
+                     slots=tuple(rest[late_count:]), pending=int(reply[4]))
 
     async def ack(self, batch: Batch, *, release: bool = False) -> bool:
         """Record the batch as published; False if the lease was lost meanwhile."""

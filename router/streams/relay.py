@@ -89,8 +89,7 @@ class OutboxRelay:
                     log.warning("%s: relay lease lost mid-batch; the new holder republishes",
                                 outbox.tenant)
                     continue
-            metrics.OUTBOX_BACKLOG.labels(outbox.tenant).set(
-                max(0, await outbox.pending()) if batch.blocked or batch.empty else 0)
+            metrics.OUTBOX_BACKLOG.labels(outbox.tenant).set(batch.left)
             await self._watch_blocked(outbox, batch)
         return published
 

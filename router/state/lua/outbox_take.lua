@@ -6,9 +6,10 @@
 -- KEYS[5] P..'outbox:late'
 -- ARGV[1] owner id, ARGV[2] lease (ms), ARGV[3] max slots
 -- Takes (or renews) the lease if free (or held by ARGV[1]); returns {0} when another
--- relay holds it, else {1, cursor, blocked, #late, late..., payloads...}: the payloads of
--- the filled slots cursor+1, cursor+2 ... up to the first still reserved one (`blocked`,
--- 0 if none), and the late payloads (publish those first).
+-- relay holds it, else {1, cursor, blocked, #late, pending, late..., payloads...}: the
+-- payloads of the filled slots cursor+1, cursor+2 ... up to the first still reserved one
+-- (`blocked`, 0 if none), the late payloads (publish those first), and `pending`, the
+-- slots reserved after the cursor.
 local holder = redis.call('GET', KEYS[1])
 if holder == false then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -33,7 +34,7 @@ if upto > cursor then
     payloads[#payloads + 1] = v
   end
 end
-local out = {1, cursor, blocked, #late}
+local out = {1, cursor, blocked, #late, last - cursor}
 for _, v in ipairs(late) do out[#out + 1] = v end
 for _, v in ipairs(payloads) do out[#out + 1] = v end
 return out
