@@ -25,6 +25,7 @@ from router.core.decide import decide_for_item
 from router.core.decision import Offer
 from router.core.policy import Policy
 from router.observability import metrics
+from router.observability.background import Background
 from router.observability.state_reads import QueueState, read_agents, read_offered, read_queue
 from router.state.model import BASE_PRESENCES
 from router.state.redis_store import RedisBackend
@@ -52,20 +53,15 @@ class StateCollector:
         self._is_reporter = is_reporter
         self._interval_s = interval_s
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("state-stats")
         self._series: dict[str, set[tuple[Gauge, tuple[str, ...]]]] = {}
         """Tenant -> the (gauge, labels) this process last set, to remove them later."""
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="state-stats")
+        self._background.start(self._run)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._background.stop()
         for tenant in list(self._series):
             self._drop(tenant)
 

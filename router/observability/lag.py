@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from router.observability import metrics
+from router.observability.background import Background
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +65,14 @@ class LagReporter:
             raise ValueError(f"interval_s {interval_s}: must be positive")
         self._consumer = consumer
         self._interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("lag-stats")
         self._shown: set[Partition] = set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="lag-stats")
+        self._background.start(self._run)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._background.stop()
         self._show({})
 
     async def _run(self) -> None:
