@@ -20,8 +20,10 @@ key                                   type    content
                                               indexed ``ix``, units ``tu``/``uu``, queues
                                               ``qs``, profiles ``pls``, ``pl:<p>`` limits,
                                               ``pu:<p>`` used, ``la:<queue>`` last
-                                              assignment, ``rel`` last capacity release
+                                              assignment, ``rel`` last capacity release,
+                                              ``cv`` change number (any field changed)
 ``P agentoffers:<agent>``             zset    pending offer ids (score 0)
+``P agents:cv``                       string  last agent change number (``cv`` source)
 ``P queue:<queue>:items``             zset    queued items, score 0, member = priority
                                               encoding + ``.`` + item id (lexicographic)
 ``P queue:<queue>:manual``            zset    items out of auto-assignment (O2), same
@@ -69,6 +71,10 @@ def item_declines(tenant: str, item_id: str) -> str:
 
 def agent(tenant: str, agent_id: str) -> str:
     return f"{prefix(tenant)}agent:{agent_id}"
+
+
+def agents_cv(tenant: str) -> str:
+    return f"{prefix(tenant)}agents:cv"
 
 
 def agent_offers(tenant: str, agent_id: str) -> str:

@@ -31,6 +31,7 @@ local function k_offers_due() return P .. 'offers:due' end
 local function k_wrapup_due() return P .. 'wrapup:due' end
 local function k_outbox_seq() return P .. 'outbox:seq' end
 local function k_outbox_slots() return P .. 'outbox:slots' end
+local function k_agents_cv() return P .. 'agents:cv' end
 
 local function split(s)
   local out = {}
@@ -92,6 +93,13 @@ end
 
 -- Agent capacity bookkeeping -------------------------------------------------------
 
+-- Marks the agent's hash changed: `cv` takes the tenant's next change number (never
+-- reused, even if the agent is removed and registered again), so a reader that cached
+-- the agent under its `cv` knows the cached copy is still exact (read_agents.lua).
+local function touch_agent(ak)
+  redis.call('HSET', ak, 'cv', redis.call('INCR', k_agents_cv()))
+end
+
 -- Puts the agent into (or takes it out of) the ready index of each of its queues:
 -- indexed presence and room (free units, a profile with room, or no unit accounting).
 local function reindex(aid)
@@ -121,6 +129,7 @@ local function release(aid, units, profiles)
   if units > 0 then redis.call('HINCRBY', ak, 'uu', -units) end
   for _, p in ipairs(profiles) do redis.call('HINCRBY', ak, 'pu:' .. p, -1) end
   redis.call('HSET', ak, 'rel', NOW)
+  touch_agent(ak)
   reindex(aid)
 end
 

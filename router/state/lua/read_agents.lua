@@ -1,12 +1,23 @@
 -- read_agents.lua: bounded snapshot of a queue's candidate agents, read-only.
 -- KEYS[1] P..'queue:'..q..':ready'
--- ARGV[1] P, ARGV[2] limit
+-- ARGV[1] P, ARGV[2] limit, ARGV[3..] pairs (agent id, change number `cv`) the caller
+-- already holds decoded
 -- Touches (dynamic): P..'agent:'..id of the returned agents.
 -- Returns the agents with an indexed presence and room, most free units first (ties by
--- id, descending, as ZREVRANGE orders), each as its full hash (snapshot + live fields).
+-- id, descending, as ZREVRANGE orders): {id} when the caller's copy is still exact (same
+-- `cv`), else {id, cv or '', full hash (snapshot + live fields)}. Decoding an agent costs
+-- the caller far more than this script does, and between two reads few agents change.
 local P = ARGV[1]
+local known = {}
+for i = 3, #ARGV, 2 do known[ARGV[i]] = ARGV[i + 1] end
 local out = {}
 for _, a in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)) do
-  out[#out + 1] = redis.call('HGETALL', P .. 'agent:' .. a)
+  local ak = P .. 'agent:' .. a
+  local cv = redis.call('HGET', ak, 'cv')
+  if cv and known[a] == cv then
+    out[#out + 1] = {a}
+  else
+    out[#out + 1] = {a, cv or '', redis.call('HGETALL', ak)}
+  end
 end
 return out

@@ -31,7 +31,7 @@ async def test_scripts_are_reloaded_after_script_flush(backend: RedisBackend) ->
 
 # Every key pattern of keys.py, as a regex over the tenant's keys.
 PATTERNS = [
-    r"item:[^:]+", r"declines:[^:]+", r"agent:[^:]+", r"agentoffers:[^:]+",
+    r"item:[^:]+", r"declines:[^:]+", r"agent:[^:]+", r"agents:cv", r"agentoffers:[^:]+",
     r"queue:[^:]+:(items|manual|ready)", r"offer:[^:]+", r"offers:due", r"wrapup:due",
     r"seen", r"results",
 ]
@@ -63,6 +63,38 @@ async def test_every_key_is_named_by_keys_py_and_shares_the_tenant_slot(
                  "offer:o", "wrapup:due", "seen", "results"):
         assert prefix + name in found
     assert keys.work_item(tenant, "i") in found and keys.item_declines(tenant, "i") in found
+    assert keys.agents_cv(tenant) in found
     slots = {await backend.client.cluster_keyslot(k) for k in found} if hasattr(
         backend.client, "get_nodes") else {None}
     assert len(slots) == 1
+
+
+async def test_candidate_agents_held_from_an_earlier_read_follow_every_change(
+    backend: RedisBackend,
+) -> None:
+    """Two workers read the same queue; each change one makes (offer, release, profile
+    edit, a second registration) is what the other reads next, never its held copy."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    one, other = backend.tenant(tenant), backend.tenant(tenant)
+    await one.upsert_agent("ax", agent("x", total_units=3), now=NOW)
+    await one.upsert_agent("ay", agent("y", total_units=3), now=NOW)
+
+    async def used(store: object) -> dict[str, int]:
+        assert isinstance(store, type(one))
+        return {a.id: a.used_units for a in await store.candidate_agents("q", 10)}
+
+    assert await used(one) == {"x": 0, "y": 0}
+    unchanged = {a.id: a for a in await one.candidate_agents("q", 10)}
+    v = await enqueue(other, "i")
+    assert (await other.commit_offer("c", commit("o", "i", "x", v), now=NOW)).ok
+    assert await used(one) == {"x": 1, "y": 0}
+    again = {a.id: a for a in await one.candidate_agents("q", 10)}
+    assert again["y"] is unchanged["y"]  # not decoded again
+    await other.decline("d", "o", now=NOW + 1)
+    assert await used(one) == {"x": 0, "y": 0}
+    await other.upsert_agent("ay2", agent("y", total_units=3, skills={"fr": 4.5}), now=NOW)
+    assert {a.id: dict(a.skills) for a in await one.candidate_agents("q", 10)}["y"] == {
+        "fr": 4.5}
+    await backend.client.delete(keys.agent(tenant, "x"))
+    await one.upsert_agent("ax2", agent("x", total_units=5), now=NOW)
+    assert {a.id: a.total_units for a in await one.candidate_agents("q", 10)}["x"] == 5
