@@ -24,6 +24,9 @@ environment:
   ROUTER_HTTP_ADDRESS       worker /metrics /livez /readyz   (default 127.0.0.1:9108)
   ROUTER_SWEEP_INTERVAL_MS  how often due offers/wrap-ups are looked for (default 1000)
   ROUTER_QUEUE_SWEEP_MS     periodic cycle of every queue; 0 turns it off (default 5000)
+  ROUTER_BATCH_MAX          input records handled together, concurrently across keys
+                            (default 500; 1 handles one at a time)
+  ROUTER_BATCH_WAIT_MS      longest a record waits for its batch to fill (default 2)
 """
 
 

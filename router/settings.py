@@ -45,6 +45,10 @@ class Settings:
     http_address: str = "127.0.0.1:9108"
     sweep_interval_ms: int = 1000
     queue_sweep_ms: int = 5000
+    batch_max: int = 500
+    """Most input records of one topic handled together (concurrently across keys)."""
+    batch_wait_ms: int = 2
+    """Longest a record waits for others to join its batch."""
 
     def to_env(self) -> dict[str, str]:
         """The variables that make a child process (a worker, the demo) see these settings."""
@@ -61,6 +65,8 @@ class Settings:
             "ROUTER_HTTP_ADDRESS": self.http_address,
             "ROUTER_SWEEP_INTERVAL_MS": str(self.sweep_interval_ms),
             "ROUTER_QUEUE_SWEEP_MS": str(self.queue_sweep_ms),
+            "ROUTER_BATCH_MAX": str(self.batch_max),
+            "ROUTER_BATCH_WAIT_MS": str(self.batch_wait_ms),
         }
         if self.config_path is not None:
             env["ROUTER_CONFIG"] = str(self.config_path)
@@ -86,4 +92,6 @@ class Settings:
             http_address=env.get("ROUTER_HTTP_ADDRESS", cls.http_address),
             sweep_interval_ms=_int(env, "ROUTER_SWEEP_INTERVAL_MS", cls.sweep_interval_ms, 10),
             queue_sweep_ms=_int(env, "ROUTER_QUEUE_SWEEP_MS", cls.queue_sweep_ms, 0),
+            batch_max=_int(env, "ROUTER_BATCH_MAX", cls.batch_max, 1),
+            batch_wait_ms=_int(env, "ROUTER_BATCH_WAIT_MS", cls.batch_wait_ms, 1),
         )

@@ -138,7 +138,8 @@ def build_app(settings: Settings) -> faust.App:
             known_tenants=known_tenants,
             max_bytes=settings.max_event_bytes,
         )
-        _add_agent(app, _raw_topic(app, topic_name(settings, suffix)), ingest, suffix)
+        _add_agent(app, _raw_topic(app, topic_name(settings, suffix)), ingest, suffix,
+                   settings)
 
     async def send_timer(event: Event[Any]) -> None:
         await timers.send(key=event.key, value=encode(event))
@@ -207,11 +208,15 @@ def build_app(settings: Settings) -> faust.App:
     return app
 
 
-def _add_agent(app: faust.App, topic: Any, ingest: Ingest, suffix: str) -> None:
-    # Concurrency 1: with more, Faust can commit offsets past unfinished messages.
+def _add_agent(app: faust.App, topic: Any, ingest: Ingest, suffix: str,
+               settings: Settings) -> None:
+    # Concurrency 1: with more, Faust can commit offsets past unfinished messages. Within
+    # the one actor, a batch is handled concurrently across keys; `take_events` acks the
+    # batch's records only once the whole batch is handled.
     async def consume(stream: Any) -> AsyncIterator[None]:
-        async for event in stream.events():
-            await ingest.handle(_inbound(event))
+        async for events in stream.take_events(settings.batch_max,
+                                               settings.batch_wait_ms / 1000):
+            await ingest.handle_batch([_inbound(event) for event in events])
             yield None
 
     consume.__name__ = f"consume_{suffix.replace('-', '_')}"

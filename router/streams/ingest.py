@@ -5,6 +5,12 @@ decode, or whose handling fails for a reason that retrying cannot fix, goes to t
 dead-letter topic byte for byte with the reason, and the stream moves on. A dependency
 that is down (Redis) is different: the record is retried until it succeeds, because
 dead-lettering valid events during an outage would lose them in effect.
+
+A batch is handled concurrently across keys and in order within a key: Kafka orders
+only records of one key (one partition), and every event the router consumes is keyed
+by the entity it changes, so records of different keys carry no order to keep. The
+store's commits are atomic and re-checked, so concurrent cycles that want the same
+agent or item conflict and re-decide rather than double-book.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -67,6 +73,21 @@ class Ingest:
         self._known_tenants = known_tenants
         self._max_bytes = max_bytes
         self._backoff = retry_backoff_s
+
+    async def handle_batch(self, messages: Sequence[InboundMessage]) -> None:
+        """Each key's records in order, the keys concurrently; returns when all are
+        handled (their outputs in the outbox), so the batch can be acknowledged."""
+        if len(messages) == 1:
+            await self.handle(messages[0])
+            return
+        by_key: dict[bytes | None, list[InboundMessage]] = {}
+        for message in messages:
+            by_key.setdefault(message.key, []).append(message)
+        await asyncio.gather(*(self._in_order(run) for run in by_key.values()))
+
+    async def _in_order(self, messages: list[InboundMessage]) -> None:
+        for message in messages:
+            await self.handle(message)
 
     async def handle(self, message: InboundMessage) -> None:
         try:
