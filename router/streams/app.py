@@ -112,7 +112,12 @@ def build_app(settings: Settings) -> faust.App:
     timers = _raw_topic(app, topic_name(settings, TIMERS))
 
     async def send_output(topic: str, key: bytes, value: bytes) -> Any:
-        return await outputs[topic].send(key=key, value=value)
+        # Straight to the producer: the relay sends raw bytes and waits on the delivery
+        # futures itself, so Faust's channel layer (a FutureMessage per record) is cost
+        # without use here. The dead-letter path still goes through its Faust topic.
+        producer = await app.maybe_start_producer()
+        return await producer.send(topic, key, value, partition=None, timestamp=None,
+                                   headers=None)
 
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     relay = OutboxRelay([RedisOutbox(backend, t, owner) for t in sorted(known_tenants)],
