@@ -22,7 +22,9 @@ agents that have room and answer every offer at once; then
   - sustained throughput: --items work items published as fast as possible, items/s
     from the first publish to the last offer received (offers are left pending);
   - latency: at each of --rates items/s for --rate-seconds, p50/p90/p99/max from
-    publish to offer received (offers accepted at once, items completed and closed).
+    publish to offer received (offers left pending, as in the targets' definition);
+  - full lifecycle: the same at --lifecycle-rate items/s with offers accepted at once
+    and items completed and closed (four input events per item; no target applies).
 
 A bare Kafka round trip (produce, consume, no processing) with the same messages and
 rates is measured in the same run; the report gives the router's figures, their ratios
@@ -52,6 +54,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _rate_or_zero(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or above, got {text}")
+    return value
+
+
 def _rates(text: str) -> tuple[float, ...]:
     try:
         return parse_rates(text)
@@ -73,6 +85,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     bench.add_argument("--agents", type=_positive_int, default=50,
                        help="simulated agents, each with room for any number of items "
                        "(default 50)")
+    bench.add_argument("--lifecycle-rate", type=_rate_or_zero, default=100.0,
+                       help="items/s of the full-lifecycle phase; 0 leaves it out "
+                       "(default 100)")
     bench.add_argument("--wait", type=_positive_float, default=90.0,
                        help="longest wait in seconds for one phase's last offer; a phase "
                        "where nothing arrives for 20 s gives up sooner; items still not "
@@ -86,11 +101,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(settings: Settings, args: argparse.Namespace) -> int:
     options = BenchOptions(items=args.items, rates=args.rates, rate_seconds=args.rate_seconds,
-                           agents=args.agents, wait_s=args.wait, keep=args.keep)
+                           agents=args.agents, wait_s=args.wait, keep=args.keep,
+                           lifecycle_rate=args.lifecycle_rate)
     command = shlex.join([
         "router", "bench", "--items", str(args.items),
         "--rates", ",".join(f"{rate:g}" for rate in args.rates),
         "--rate-seconds", f"{args.rate_seconds:g}", "--agents", str(args.agents),
+        "--lifecycle-rate", f"{args.lifecycle_rate:g}",
     ])
     def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt  # unwinds through the clean-up (worker, topics, keys)

@@ -30,6 +30,8 @@ class BenchResult:
     router_sustained: Phase
     baseline_rates: Mapping[float, Phase]
     router_rates: Mapping[float, Phase]
+    router_lifecycle: Phase | None = None
+    """Offers answered at once, items completed and closed: four inputs per item."""
     notes: Sequence[str] = ()
 
 
@@ -75,6 +77,14 @@ def verdicts(result: BenchResult) -> list[str]:
             f"{TARGET_P99_S * 1000:.0f} ms: **{'met' if met else 'not met'}**"
             + (f" ({at_target.lost} of {at_target.sent} items were not offered within the "
                "wait)" if at_target.lost else "") + ".")
+    life = result.router_lifecycle
+    if life is not None:
+        lines.append(
+            f"- Beyond the targets, with agents answering and every item completed and "
+            f"closed ({life.name.removeprefix('router full lifecycle at ')}, four input "
+            f"events per item): p99 from publish to offer **{_ms(life.p99_s)}**"
+            + (f"; {life.lost} of {life.sent} items were not offered within the wait"
+               if life.lost else "") + ".")
     return lines
 
 
@@ -137,6 +147,8 @@ def render(result: BenchResult) -> str:
             out.append(_phase_row(f"bare Kafka at {rate:,.0f}/s", result.baseline_rates[rate]))
         if rate in result.router_rates:
             out.append(_phase_row(f"router at {rate:,.0f}/s", result.router_rates[rate]))
+    if result.router_lifecycle is not None:
+        out.append(_phase_row(result.router_lifecycle.name, result.router_lifecycle))
     out += ["", "## Machine", "", "| | |", "|---|---|"]
     out += [f"| {name} | {value} |" for name, value in result.machine.items()]
     out.append(f"| Redis | {result.redis_version} |")
@@ -145,12 +157,15 @@ def render(result: BenchResult) -> str:
             "tenant renamed for the run), its own topic prefix, consumer group and Redis "
             "keys, all removed afterwards.",
             "- Items are chat work items routed to the `general` queue (longest idle), "
-            "offered to agents with capacity to spare. At the fixed rates the agents accept "
-            "every offer as soon as it arrives and complete and close every assignment at "
-            "once, so the worker handles four input events per item (created, accepted, "
-            "completed, closed) while being measured. In the as-fast-as-possible phase they "
-            "leave the offers pending (the run's offer timeout is an hour), so it measures "
-            "items turned into offers, one input event per item.",
+            "offered to agents with capacity to spare (\"agents free\", as the targets "
+            "say). In the as-fast-as-possible and fixed-rate phases the agents leave the "
+            "offers pending (the run's offer timeout is an hour), so those phases measure "
+            "what the targets define: items turned into offers, one input event per item.",
+            "- The full-lifecycle phase (`--lifecycle-rate`) is the production-like load "
+            "beside it: agents accept every offer as soon as it arrives and complete and "
+            "close every assignment at once, so the worker handles four input events per "
+            "item (created, accepted, completed, closed) while being measured. No target "
+            "applies to it.",
             "- Times are taken in the benchmark process on one monotonic clock: before each "
             "produce call, and when the consumer hands over the batch holding the offer.",
             "- Both sides use the client SDK's producer settings (idempotent, acks=all, "

@@ -2,12 +2,12 @@
 
 Every agent can take every chat item many times over (huge unit and profile capacity),
 so the measured wait is the router's own work plus Kafka, never a wait for an agent.
-In the fixed-rate phases agents accept each offer the moment it arrives and complete and
-close each assignment at once: real input events the worker must process too, as in
-production (four inputs per item: created, accepted, completed, closed). In the
-as-fast-as-possible phase they leave offers pending (the bench configuration's offer
-timeout outlasts the run), so that phase measures how fast the worker turns items into
-offers rather than how fast it drains answers queued behind them.
+In the phases the targets define (as fast as possible, fixed rates) agents leave offers
+pending (the bench configuration's offer timeout outlasts the run): they measure how
+fast the worker turns items into offers. In the full-lifecycle phase agents accept each
+offer the moment it arrives and complete and close each assignment at once: real input
+events the worker must process too, as in production (four inputs per item: created,
+accepted, completed, closed).
 """
 
 from __future__ import annotations

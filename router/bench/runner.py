@@ -45,6 +45,9 @@ class BenchOptions:
     rate_seconds: float = 10.0
     """How long each fixed-rate phase publishes."""
     agents: int = 50
+    lifecycle_rate: float = 100.0
+    """Items/s of the full-lifecycle phase (offers accepted, items completed and closed
+    at once); 0 leaves the phase out."""
     wait_s: float = 90.0
     """Longest wait for one phase's last offer (a stalled phase gives up after 20 s)."""
     keep: bool = False
@@ -109,8 +112,8 @@ def run_bench(base: Settings, options: BenchOptions, command: str,
         try:
             baseline_sustained, baseline_rates = _baseline(settings, events, options, fixed,
                                                            progress)
-            router_sustained, router_rates = _router(settings, tenant, events, options, fixed,
-                                                     progress, notes)
+            router_sustained, router_rates, lifecycle = _router(
+                settings, tenant, events, options, fixed, progress, notes)
         finally:
             if not options.keep:
                 _clean_up(settings, tenant, progress)
@@ -127,6 +130,9 @@ def run_bench(base: Settings, options: BenchOptions, command: str,
             "fixed rates": ", ".join(f"{rate:,.0f}/s for {options.rate_seconds:.0f} s"
                                      for rate in rates),
             "agents": str(options.agents),
+            "full lifecycle": (f"{options.lifecycle_rate:,.0f}/s for "
+                               f"{options.rate_seconds:.0f} s" if options.lifecycle_rate
+                               else "left out"),
             "partitions per topic": str(settings.topic_partitions),
             "message size": f"{len(item_payload(events, 'size-000000')[1])} bytes",
         },
@@ -134,6 +140,7 @@ def run_bench(base: Settings, options: BenchOptions, command: str,
         router_sustained=router_sustained,
         baseline_rates=baseline_rates,
         router_rates=router_rates,
+        router_lifecycle=lifecycle,
         notes=notes,
     )
 
@@ -164,7 +171,7 @@ def _baseline(settings: Settings, events: Events, options: BenchOptions,
 
 def _router(settings: Settings, tenant: str, events: Events, options: BenchOptions,
             fixed: dict[float, int], progress: ProgressFn,
-            notes: list[str]) -> tuple[Phase, dict[float, Phase]]:
+            notes: list[str]) -> tuple[Phase, dict[float, Phase], Phase | None]:
     log_path = options.log_dir / f"bench-worker-{settings.app_id}.log"
     progress(f"starting one router worker (log: {log_path})")
     worker = Worker(settings, log_path)
@@ -192,15 +199,27 @@ def _router(settings: Settings, tenant: str, events: Events, options: BenchOptio
             progress(f"router: {count} items at {rate:,.0f}/s")
             phase = routed.run(f"router at {rate:,.0f}/s",
                                _payloads(events, f"r{rate:.0f}", count), rate, options.wait_s,
-                               progress)
+                               progress, answer=False)
             progress(f"  p50 {phase.p50_s * 1000:.1f} ms, p99 {phase.p99_s * 1000:.1f} ms"
                      f" ({phase.received}/{phase.sent} offered)")
             by_rate[rate] = phase
+        lifecycle = None
+        if options.lifecycle_rate:
+            rate = options.lifecycle_rate
+            count = max(1, round(rate * options.rate_seconds))
+            _settle(settings, progress, "router, full lifecycle,", notes)
+            progress(f"router: {count} items at {rate:,.0f}/s, full lifecycle")
+            lifecycle = routed.run(f"router full lifecycle at {rate:,.0f}/s",
+                                   _payloads(events, f"life{rate:.0f}", count), rate,
+                                   options.wait_s, progress, answer=True)
+            progress(f"  p50 {lifecycle.p50_s * 1000:.1f} ms, p99 "
+                     f"{lifecycle.p99_s * 1000:.1f} ms ({lifecycle.received}/"
+                     f"{lifecycle.sent} offered)")
         if not worker.alive():
             notes.append(f"the worker exited during the run; see {log_path}")
         if routed.undecodable:
             notes.append(f"{routed.undecodable} output records did not decode")
-        return sustained, by_rate
+        return sustained, by_rate, lifecycle
     finally:
         if routed is not None:
             routed.close()

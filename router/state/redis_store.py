@@ -354,11 +354,9 @@ class RedisStore:
         if limit <= 0:
             return []
         held = self._ready_agents.get(queue, {})
-        args = [self._p, str(limit)]
-        for agent_id, (cv, _) in held.items():
-            args += [agent_id, cv]
+        known = SEP.join(f"{agent_id}{SEP}{cv}" for agent_id, (cv, _) in held.items())
         rows = await self._b.scripts.run(
-            "read_agents", [keys.queue_ready(self._tenant, queue)], args
+            "read_agents", [keys.queue_ready(self._tenant, queue)], [self._p, str(limit), known]
         )
         fresh: dict[str, tuple[str, AgentState]] = {}
         agents = []

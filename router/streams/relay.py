@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -114,8 +115,8 @@ class OutboxRelay:
                 pending.append(await self._send(topic, key, raw.encode()))
         if pending:
             await asyncio.gather(*pending)
-        for head in heads:
-            metrics.OUTPUTS_PUBLISHED.labels(head["tenant"], head["type"]).inc()
+        for (tenant, kind), count in Counter((h["tenant"], h["type"]) for h in heads).items():
+            metrics.OUTPUTS_PUBLISHED.labels(tenant, kind).inc(count)
         if self._observe is not None and heads:
             self._observe(heads)
         return len(heads)

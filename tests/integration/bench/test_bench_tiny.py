@@ -30,6 +30,8 @@ def test_tiny_bench_writes_a_report_and_cleans_up(stack: Stack, tmp_path: Path) 
     assert result.router_sustained.received == 300, lines[-5:]
     assert result.router_rates[100.0].sent == 200
     assert result.router_rates[100.0].received == 200
+    assert result.router_lifecycle is not None
+    assert result.router_lifecycle.sent == result.router_lifecycle.received == 200
     assert result.router_sustained.p50_s > 0
     text = output.read_text()
     for heading in ("# Benchmarks", "## Verdict against the targets",
@@ -39,6 +41,8 @@ def test_tiny_bench_writes_a_report_and_cleans_up(stack: Stack, tmp_path: Path) 
     assert re.search(r"\| sustained items/s .* \| [\d,]+/s \| [\d,]+/s \| [\d.,e-]+x \|", text)
     assert re.search(r"\| p99 at 100/s \| [\d.]+ ms \| [\d.]+ ms \| [\d.,e-]+x \|", text)
     assert "p99 at 1,000 items/s: not measured in this run" in text
+    assert "| router full lifecycle at 100/s | 200 | 200 |" in text
+    assert "Beyond the targets, with agents answering" in text
     assert "| Cores |" in text and "| Kafka | 3." in text
     assert any("router: 300 items as fast as possible" in line for line in lines)
 

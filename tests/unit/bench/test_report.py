@@ -113,3 +113,16 @@ def test_machine_description(tmp_path: Path) -> None:
     assert code_version(tmp_path).startswith("unknown")
     machine = describe()
     assert set(machine) >= {"CPU", "Cores", "Memory", "Python", "Kafka", "librdkafka"}
+
+
+def test_the_full_lifecycle_phase_is_reported_beside_the_targets_not_against_them() -> None:
+    base = result(phase("r", span_s=0.5), phase("r1000", p99_s=0.02))
+    with_life = BenchResult(**{**base.__dict__, "router_lifecycle": phase(
+        "router full lifecycle at 100/s", sent=200, received=199, p99_s=0.3)})
+    lines = verdicts(with_life)
+    assert len(lines) == 3
+    assert "(100/s, four input events per item)" in lines[2]
+    assert "**300.0 ms**" in lines[2] and "1 of 200 items were not offered" in lines[2]
+    assert "met" not in lines[2]
+    assert "| router full lifecycle at 100/s | 200 | 199 |" in render(with_life)
+    assert "full lifecycle" not in render(base)
