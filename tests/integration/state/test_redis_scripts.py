@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
 import pytest
+import redis.exceptions
 
 from router.state import RedisBackend, keys
-from tests.unit.state.contract import NOW, agent, commit, enqueue
+from tests.unit.state.contract import NOW, agent, commit, enqueue, ids, item
 
 
 @pytest.fixture(params=["redis", "cluster"])
@@ -98,3 +100,63 @@ async def test_candidate_agents_held_from_an_earlier_read_follow_every_change(
     await backend.client.delete(keys.agent(tenant, "x"))
     await one.upsert_agent("ax2", agent("x", total_units=5), now=NOW)
     assert {a.id: a.total_units for a in await one.candidate_agents("q", 10)}["x"] == 5
+
+
+async def test_concurrent_calls_share_a_pipeline_and_keep_their_own_results(
+    redis_backend: RedisBackend, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One loop turn's calls go out as one pipeline; each caller gets its own outcome,
+    its own error, and a NOSCRIPT in the middle of a pipeline reloads for everyone."""
+    store = redis_backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
+    pipelines = 0
+    real = redis_backend.client.pipeline
+
+    def counting(*args: object, **kwargs: object) -> object:
+        nonlocal pipelines
+        pipelines += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(redis_backend.client, "pipeline", counting)
+    versions = await asyncio.gather(*(enqueue(store, f"i{n:02d}") for n in range(40)))
+    assert versions == [1] * 40 and pipelines == 1
+    assert len(await ids(store)) == 40
+
+    await redis_backend.client.script_flush()
+    outcomes = await asyncio.gather(*(
+        store.upsert_item(f"again-{n}", item(f"j{n}"), queue="q", bucket=0,
+                          order_key=(NOW,), now=NOW) for n in range(10)))
+    assert all(o.ok and o.code == "created" for o in outcomes)
+
+    # A call that fails in Redis fails alone; the others of its pipeline commit.
+    await store.upsert_agent("ag", agent("x"), now=NOW)
+    good, bad = await asyncio.gather(
+        store.commit_offer("c1", commit("o1", "i00", "x", 1), now=NOW),
+        redis_backend.scripts.run("read_agents", [keys.queue_ready(store.tenant, "q")],
+                                  [keys.prefix(store.tenant), "10", "x"]),  # odd list
+        return_exceptions=True)
+    assert not isinstance(good, BaseException) and good.ok
+    assert isinstance(bad, redis.exceptions.ResponseError)
+
+
+async def test_a_lost_connection_fails_every_call_of_its_pipeline_then_recovers(
+    redis_backend: RedisBackend, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = redis_backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
+    real = redis_backend.client.pipeline
+
+    class Broken:
+        def __init__(self) -> None:
+            self.inner = real(transaction=False)
+
+        def evalsha(self, *args: object) -> None:
+            self.inner.evalsha(*args)
+
+        async def execute(self, raise_on_error: bool = True) -> list[object]:
+            raise redis.exceptions.ConnectionError("connection reset (test)")
+
+    monkeypatch.setattr(redis_backend.client, "pipeline", lambda **_: Broken())
+    failed = await asyncio.gather(*(enqueue(store, f"k{n}") for n in range(5)),
+                                  return_exceptions=True)
+    assert all(isinstance(f, redis.exceptions.ConnectionError) for f in failed)
+    monkeypatch.setattr(redis_backend.client, "pipeline", real)
+    assert await asyncio.gather(*(enqueue(store, f"k{n}") for n in range(5))) == [1] * 5
