@@ -17,6 +17,7 @@ every few seconds cannot turn into a scan of a million items:
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,19 +110,36 @@ async def _items(client: Client, tenant: str, item_ids: Sequence[str]) -> list[W
     return items
 
 
+OFFERED_CHUNK = 2_000
+_OFFERED_LUA = """
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[3])
+local out = {#ids}
+for _, oid in ipairs(ids) do
+  local f = redis.call('HMGET', ARGV[1] .. 'offer:' .. oid, 'queue', 'item')
+  if f[1] and f[2] then out[#out + 1] = f[1] out[#out + 1] = f[2] end
+end
+return out
+"""
+
+
 async def read_offered(client: Client, tenant: str, limit: int = MAX_OFFERS) -> Counter[str]:
-    """Queue -> items with a pending offer (offers with a deadline, at most ``limit``)."""
-    offer_ids = await client.zrange(keys.offers_due(tenant), 0, limit - 1)
-    if not offer_ids:
-        return Counter()
-    pipe = client.pipeline(transaction=False)
-    for offer_id in offer_ids:
-        pipe.hmget(keys.offer(tenant, _text(offer_id)), ["queue", "item"])
-    rows = await pipe.execute()
+    """Queue -> items with a pending offer (offers with a deadline, at most ``limit``).
+
+    Read in chunks by a script rather than one HMGET per offer: with tens of thousands
+    of pending offers a pipeline of that many commands held the worker's event loop for
+    a quarter of a second, stalling every input behind it; a chunk costs Redis about a
+    millisecond and the loop gets a turn in between."""
     items: dict[str, str] = {}
-    for queue, item in rows:
-        if queue and item:
-            items[_text(item)] = _text(queue)  # parallel offers: one item counts once
+    key = keys.offers_due(tenant)
+    for start in range(0, limit, OFFERED_CHUNK):
+        stop = min(start + OFFERED_CHUNK, limit) - 1
+        rows: list[Any] = await client.eval(
+            _OFFERED_LUA, 1, key, keys.prefix(tenant), str(start), str(stop))
+        for n in range(1, len(rows), 2):
+            items[_text(rows[n + 1])] = _text(rows[n])  # parallel offers: one item once
+        if int(rows[0]) < stop - start + 1:
+            break
+        await asyncio.sleep(0)
     return Counter(items.values())
 
 

@@ -95,6 +95,10 @@ def build_app(settings: Settings) -> faust.App:
         topic_partitions=settings.topic_partitions,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # The relay publishes in rounds; 2 ms lets a few rounds share a produce request
+        # instead of each paying for its own (about a tenth of the worker's time at a
+        # steady 500 items/s).
+        producer_linger=0.002,
         producer_max_request_size=DEAD_LETTER_MAX_MESSAGE_BYTES,
         # A killed worker's partitions move after 10 s instead of Faust's default 60 s.
         broker_session_timeout=10.0,
