@@ -26,7 +26,7 @@ environment:
   ROUTER_QUEUE_SWEEP_MS     periodic cycle of every queue; 0 turns it off (default 5000)
   ROUTER_BATCH_MAX          input records handled together, concurrently across keys
                             (default 500; 1 handles one at a time)
-  ROUTER_BATCH_WAIT_MS      longest a record waits for its batch to fill (default 2)
+  ROUTER_BATCH_WAIT_MS      longest a record waits for its batch to fill (default 10)
 """
 
 

@@ -47,7 +47,7 @@ class Settings:
     queue_sweep_ms: int = 5000
     batch_max: int = 500
     """Most input records of one topic handled together (concurrently across keys)."""
-    batch_wait_ms: int = 2
+    batch_wait_ms: int = 10
     """Longest a record waits for others to join its batch."""
 
     def to_env(self) -> dict[str, str]:

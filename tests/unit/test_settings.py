@@ -35,3 +35,14 @@ def test_environment_overrides_round_trip_through_to_env() -> None:
 def test_a_bad_partition_count_is_named(value: str, reason: str) -> None:
     with pytest.raises(SettingsError, match=f"ROUTER_TOPIC_PARTITIONS.*{reason}"):
         Settings.from_env({"ROUTER_TOPIC_PARTITIONS": value})
+
+
+def test_batch_settings_round_trip_and_refuse_zero() -> None:
+    settings = Settings.from_env({"ROUTER_BATCH_MAX": "64", "ROUTER_BATCH_WAIT_MS": "3"})
+    assert (settings.batch_max, settings.batch_wait_ms) == (64, 3)
+    assert Settings.from_env(settings.to_env()) == settings
+    assert (Settings().batch_max, Settings().batch_wait_ms) == (500, 10)
+    with pytest.raises(SettingsError, match="ROUTER_BATCH_WAIT_MS=0: must be at least 1"):
+        Settings.from_env({"ROUTER_BATCH_WAIT_MS": "0"})
+    with pytest.raises(SettingsError, match="ROUTER_BATCH_MAX=0: must be at least 1"):
+        Settings.from_env({"ROUTER_BATCH_MAX": "0"})
