@@ -37,6 +37,7 @@ from router.settings import Settings
 from router.state.outbox import RedisOutbox
 from router.state.redis_store import RedisBackend
 from router.streams.ingest import InboundMessage, Ingest
+from router.streams.output_producer import OutputProducer
 from router.streams.relay import OutboxRelay
 from router.streams.sweeper import Sweeper
 from router.topics import (
@@ -115,17 +116,13 @@ def build_app(settings: Settings) -> faust.App:
     }
     timers = _raw_topic(app, topic_name(settings, TIMERS))
 
-    async def send_output(topic: str, key: bytes, value: bytes) -> Any:
-        # Straight to the producer: the relay sends raw bytes and waits on the delivery
-        # futures itself, so Faust's channel layer (a FutureMessage per record) is cost
-        # without use here. The dead-letter path still goes through its Faust topic.
-        producer = await app.maybe_start_producer()
-        return await producer.send(topic, key, value, partition=None, timestamp=None,
-                                   headers=None)
-
+    # Outputs go out through librdkafka (see output_producer.py); timers and dead
+    # letters through Faust's own producer.
+    output_producer = OutputProducer(settings.kafka_bootstrap)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     relay = OutboxRelay([RedisOutbox(backend, t, owner) for t in sorted(known_tenants)],
-                        send_output, settings.topic_prefix, observe=observe_outputs)
+                        output_producer.send_batch, settings.topic_prefix,
+                        observe=observe_outputs)
     # State gauges come from the worker that publishes the tenant's outputs: one per tenant.
     state_stats = StateCollector(backend, tenants_by_id(service.tenants.values()),
                                  is_reporter=lambda tenant: tenant in relay.holding)
@@ -208,6 +205,10 @@ def build_app(settings: Settings) -> faust.App:
                 await relay.release()
             except Exception:  # the next holder publishes whatever is left
                 log.exception("final outbox relay round failed")
+            left = await asyncio.get_running_loop().run_in_executor(
+                None, output_producer.close)
+            if left:  # unacknowledged, so the next lease holder publishes them again
+                log.warning("%d output records were not delivered before stopping", left)
 
     @app.service
     class Endpoints(HttpEndpoints):

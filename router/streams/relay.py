@@ -26,8 +26,9 @@ from router.state.outbox import Batch, RedisOutbox
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[str, bytes, bytes], Awaitable[Awaitable[Any]]]
-"""(topic, key, value) -> a future that resolves when the broker acknowledged it."""
+SendBatch = Callable[[Sequence[tuple[str, bytes, bytes]]], Awaitable[None]]
+"""Publishes (topic, key, value) records in order; returns once the broker acknowledged
+every one, raises if any failed."""
 Observe = Callable[[Sequence[dict[str, Any]]], None]
 
 BATCH_SLOTS = 500
@@ -38,7 +39,7 @@ redelivery fills the slot well within this (session timeout plus restart)."""
 
 
 class OutboxRelay:
-    def __init__(self, outboxes: Sequence[RedisOutbox], send: Send, prefix: str, *,
+    def __init__(self, outboxes: Sequence[RedisOutbox], send: SendBatch, prefix: str, *,
                  observe: Observe | None = None, batch_slots: int = BATCH_SLOTS,
                  idle_s: float = 0.02, standby_s: float = 0.5,
                  stall_s: float = STALL_SECONDS,
@@ -104,7 +105,7 @@ class OutboxRelay:
         self.holding.clear()
 
     async def _publish(self, batch: Batch) -> int:
-        pending = []
+        records: list[tuple[str, bytes, bytes]] = []
         heads: list[dict[str, Any]] = []
         for payload in (*batch.late, *batch.slots):
             for raw in orjson.loads(payload):
@@ -112,9 +113,8 @@ class OutboxRelay:
                 heads.append(head)
                 topic = output_topic(head["type"], self._prefix)
                 key = f"{head['tenant']}/{head['subject']}".encode()
-                pending.append(await self._send(topic, key, raw.encode()))
-        if pending:
-            await asyncio.gather(*pending)
+                records.append((topic, key, raw.encode()))
+        await self._send(records)
         for (tenant, kind), count in Counter((h["tenant"], h["type"]) for h in heads).items():
             metrics.OUTPUTS_PUBLISHED.labels(tenant, kind).inc(count)
         if self._observe is not None and heads:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -109,8 +109,9 @@ def test_the_relay_publishes_in_commit_order_to_kafka(settings: Settings, tenant
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
         await producer.start()
 
-        async def send(topic: str, key: bytes, value: bytes) -> Any:
-            return await producer.send(topic, value=value, key=key)
+        async def send(records: Sequence[tuple[str, bytes, bytes]]) -> None:
+            await asyncio.gather(*[await producer.send(topic, value=value, key=key)
+                                   for topic, key, value in records])
 
         relay = OutboxRelay([RedisOutbox(backend, tenant, f"w-{uuid.uuid4().hex[:6]}")],
                             send, settings.topic_prefix)
