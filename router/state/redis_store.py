@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
+from msgspec import structs
 from redis.asyncio.cluster import RedisCluster
 
 from router.core.types import AgentState, WorkItem
@@ -95,7 +96,11 @@ class RedisStore:
             *args,
         ]
         dup, raw = await self._b.scripts.run(script, all_keys, all_args)
-        return codec.decode_outcome(raw, bool(dup), event_id)
+        outcome = codec.decode_outcome(raw, bool(dup), event_id)
+        if not dup and outputs and outcome.ok:
+            # Recorded with the change but not sent back: they are the ones just given.
+            return structs.replace(outcome, outputs=tuple(outputs))
+        return outcome
 
     # -- mutations ----------------------------------------------------------------------
 

@@ -62,10 +62,11 @@ end
 -- A recorded change with outputs takes the tenant's next outbox slot (its place in the
 -- publication order, which is therefore the order of the commits): filled here when the
 -- outputs were given, left '' (reserved) for the caller to fill from the outcome.
+-- The outcome recorded for a replay carries the outputs (spliced in as given, not
+-- decoded and encoded again); the one returned now does not, since the caller gave them.
 local function finish(res, record)
   local outs = ARGV[7]
   if not res.ok and outs ~= '' then outs = '[]' end  -- given outputs announce a success
-  if outs ~= '[]' and outs ~= '' then res.outputs = cjson.decode(outs) end
   if record and outs ~= '[]' then
     local n = redis.call('INCR', k_outbox_seq())
     redis.call('HSET', k_outbox_slots(), n, outs)
@@ -73,8 +74,12 @@ local function finish(res, record)
   end
   local enc = cjson.encode(res)
   if record then
+    local kept = enc
+    if outs ~= '[]' and outs ~= '' then
+      kept = string.sub(enc, 1, -2) .. ',"outputs":' .. outs .. '}'
+    end
     redis.call('ZADD', KEYS[1], NOW, EVENT)
-    redis.call('HSET', KEYS[2], EVENT, enc)
+    redis.call('HSET', KEYS[2], EVENT, kept)
     local batch = tonumber(ARGV[6])
     local cutoff = string.format('%.17g', tonumber(NOW) - tonumber(ARGV[4]))
     local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. cutoff, 'LIMIT', 0, batch)
