@@ -20,7 +20,6 @@ from router.core.capacity import consume
 from router.core.decide import (
     QueueBacklog,
     decide_for_agent,
-    decide_for_item,
     decide_for_queue,
 )
 from router.core.decision import Offer
@@ -28,12 +27,10 @@ from router.core.prioritize import priority_key, ruleset_uses_time
 from router.core.types import AgentState, WorkItem
 from router.observability.cycles import timed
 from router.service.outputs import Outputs, offer_outputs, utc
-from router.service.tenancy import TenantRouting
+from router.service.tenancy import CANDIDATE_AGENTS, TenantRouting
 from router.state.member import encode_member
 from router.state.model import ItemRecord, OfferCommit, Outcome
 
-CANDIDATE_AGENTS = 200
-"""Agents of a queue's ready index one item-triggered cycle considers (most room first)."""
 CONFLICT_RETRIES = 5
 RESORT_PAGE = 1_000
 """Items of a time-dependent queue re-placed per sweep (P4)."""
@@ -69,8 +66,8 @@ class Cycles:
             workstream = ctx.workstreams.get(record.item.workstream)
             if workstream is None or queue is None:
                 return []
-            agents = await ctx.store.candidate_agents(queue.id, CANDIDATE_AGENTS)
-            decision = decide_for_item(record.item, queue, workstream, agents, now, ctx.policy)
+            decision = await ctx.item_decisions.decide(ctx.store, ctx.policy, record.item,
+                                                       queue, workstream, now)
             if not isinstance(decision, Offer):
                 return []
             outcome, events = await self._commit(decision, record.version, commit_id, now)

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 
 from router.config.model import Queue, RoutingConfig, Tenant, Workstream
 from router.core.policy import Policy
+from router.service.item_decisions import ItemDecisions
 from router.state.store import Store
+
+CANDIDATE_AGENTS = 200
+"""Agents of a queue's ready index one item-triggered cycle considers (most room first)."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,9 @@ class TenantRouting:
     block_sizes: Mapping[str, int] = field(default_factory=dict)
     resort_from: dict[str, int] = field(default_factory=dict)
     """Per time-dependent queue, where the next periodic re-sort page starts (P4)."""
+    item_decisions: ItemDecisions = field(
+        default_factory=lambda: ItemDecisions(CANDIDATE_AGENTS), compare=False, repr=False)
+    """Item-triggered decisions due in the same loop turn, made on one read per queue."""
 
     @property
     def id(self) -> str:
