@@ -53,6 +53,7 @@ class RedisBackend:
         return RedisStore(self, tenant)
 
     async def aclose(self) -> None:
+        await self.scripts.aclose()
         await self.client.aclose()
 
 

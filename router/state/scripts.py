@@ -23,9 +23,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import Connection
 from redis.exceptions import NoScriptError
 
 from router.observability.metrics import STORE_COMMAND_SECONDS
+from router.state.multiplex import MultiplexedConnection
 
 Client = aioredis.Redis | RedisCluster
 
@@ -56,6 +58,9 @@ class AutoPipeline:
 
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
+        self.connection = _multiplexed(client)
+        """Our own pipelined connection when the client's is plain TCP, else None
+        (redis-py's pipeline then)."""
         self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         self._flushing: set[asyncio.Task[None]] = set()
 
@@ -75,8 +80,11 @@ class AutoPipeline:
 
     async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         try:
-            if len(batch) == 1:
-                results: list[Any] = [await self._call(batch[0][0])]
+            if self.connection is not None:
+                results: list[Any] = await self.connection.execute(
+                    [("EVALSHA", *args) for args, _ in batch])
+            elif len(batch) == 1:
+                results = [await self._call(batch[0][0])]
             else:
                 pipe = self._client.pipeline(transaction=False)
                 for args, _ in batch:
@@ -104,6 +112,18 @@ class AutoPipeline:
             return exc
 
 
+def _multiplexed(client: aioredis.Redis) -> MultiplexedConnection | None:
+    pool = client.connection_pool
+    if pool.connection_class is not Connection:  # unix socket, TLS: redis-py's own
+        return None
+    options = pool.connection_kwargs
+    return MultiplexedConnection(
+        options.get("host", "localhost"), int(options.get("port", 6379)),
+        db=int(options.get("db", 0) or 0), username=options.get("username"),
+        password=options.get("password"),
+        connect_timeout_s=float(options.get("socket_connect_timeout") or 5.0))
+
+
 class Scripts:
     """The router's scripts on one client (standalone or cluster)."""
 
@@ -115,6 +135,15 @@ class Scripts:
         # A cluster routes each call by its key; its pipeline is not worth the risk here.
         self._pipeline = None if isinstance(client, RedisCluster) else AutoPipeline(client)
         self._timers = {name: STORE_COMMAND_SECONDS.labels(name) for name in self._source}
+
+    @property
+    def connection(self) -> MultiplexedConnection | None:
+        """The pipelined connection the calls share (None: redis-py's)."""
+        return None if self._pipeline is None else self._pipeline.connection
+
+    async def aclose(self) -> None:
+        if self.connection is not None:
+            await self.connection.aclose()
 
     async def load(self, name: str | None = None) -> None:
         for each in (name,) if name else tuple(self._source):

@@ -174,7 +174,7 @@ def build_app(settings: Settings) -> faust.App:
     @app.service
     class RedisLifecycle(Service):
         async def on_stop(self) -> None:
-            await backend.client.aclose()
+            await backend.aclose()
 
     @app.service
     class Statistics(Service):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
+from typing import Any
 
 import pytest
+import redis.asyncio
 import redis.exceptions
 
 from router.state import RedisBackend, keys
@@ -105,20 +108,21 @@ async def test_candidate_agents_held_from_an_earlier_read_follow_every_change(
 async def test_concurrent_calls_share_a_pipeline_and_keep_their_own_results(
     redis_backend: RedisBackend, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """One loop turn's calls go out as one pipeline; each caller gets its own outcome,
-    its own error, and a NOSCRIPT in the middle of a pipeline reloads for everyone."""
+    """One loop turn's calls go out as one write on the shared connection; each caller
+    gets its own outcome, its own error, and a NOSCRIPT in the middle reloads for all."""
+    connection = redis_backend.scripts.connection
+    assert connection is not None  # plain TCP: the multiplexed connection is used
     store = redis_backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
-    pipelines = 0
-    real = redis_backend.client.pipeline
+    writes: list[int] = []
+    real = connection.execute
 
-    def counting(*args: object, **kwargs: object) -> object:
-        nonlocal pipelines
-        pipelines += 1
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+    async def counting(commands: Any) -> list[Any]:
+        writes.append(len(commands))
+        return await real(commands)
 
-    monkeypatch.setattr(redis_backend.client, "pipeline", counting)
+    monkeypatch.setattr(connection, "execute", counting)
     versions = await asyncio.gather(*(enqueue(store, f"i{n:02d}") for n in range(40)))
-    assert versions == [1] * 40 and pipelines == 1
+    assert versions == [1] * 40 and writes == [40]
     assert len(await ids(store)) == 40
 
     await redis_backend.client.script_flush()
@@ -127,7 +131,7 @@ async def test_concurrent_calls_share_a_pipeline_and_keep_their_own_results(
                           order_key=(NOW,), now=NOW) for n in range(10)))
     assert all(o.ok and o.code == "created" for o in outcomes)
 
-    # A call that fails in Redis fails alone; the others of its pipeline commit.
+    # A call that fails in Redis fails alone; the others of its write commit.
     await store.upsert_agent("ag", agent("x"), now=NOW)
     good, bad = await asyncio.gather(
         store.commit_offer("c1", commit("o1", "i00", "x", 1), now=NOW),
@@ -136,27 +140,41 @@ async def test_concurrent_calls_share_a_pipeline_and_keep_their_own_results(
         return_exceptions=True)
     assert not isinstance(good, BaseException) and good.ok
     assert isinstance(bad, redis.exceptions.ResponseError)
+    assert not isinstance(bad, redis.exceptions.NoScriptError)
 
 
-async def test_a_lost_connection_fails_every_call_of_its_pipeline_then_recovers(
-    redis_backend: RedisBackend, monkeypatch: pytest.MonkeyPatch,
+async def test_a_killed_connection_fails_its_calls_then_the_next_call_reconnects(
+    redis_backend: RedisBackend,
 ) -> None:
     store = redis_backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
-    real = redis_backend.client.pipeline
+    assert await enqueue(store, "before") == 1
+    killer = redis.asyncio.Redis.from_url(f"redis://{_address(redis_backend)}/0")
+    try:
+        clients = await killer.client_list()
+        ours = [c["id"] for c in clients if c.get("name") == "router-scripts"]
+        assert ours, clients
+        # A slow script holds the connection while it is killed under it.
+        slow = asyncio.ensure_future(redis_backend.scripts.run(
+            "read_agents", [keys.queue_ready(store.tenant, "q")],
+            [keys.prefix(store.tenant), "10", ""]))
+        for client_id in ours:
+            await killer.client_kill_filter(_id=client_id)
+        with contextlib.suppress(redis.exceptions.ConnectionError):
+            await slow  # answered before the kill, or failed by it: never hangs
+        await asyncio.sleep(0.05)
+        failed = await asyncio.gather(*(enqueue(store, f"k{n}") for n in range(5)),
+                                      return_exceptions=True)
+        # Either they failed with the connection (retried by the caller) or they went
+        # out on a new one; never a hang, never another error.
+        for result in failed:
+            assert result == 1 or isinstance(result, redis.exceptions.ConnectionError)
+        assert await enqueue(store, "after") == 1
+        names = [c.get("name") for c in await killer.client_list()]
+        assert names.count("router-scripts") == 1
+    finally:
+        await killer.aclose()
 
-    class Broken:
-        def __init__(self) -> None:
-            self.inner = real(transaction=False)
 
-        def evalsha(self, *args: object) -> None:
-            self.inner.evalsha(*args)
-
-        async def execute(self, raise_on_error: bool = True) -> list[object]:
-            raise redis.exceptions.ConnectionError("connection reset (test)")
-
-    monkeypatch.setattr(redis_backend.client, "pipeline", lambda **_: Broken())
-    failed = await asyncio.gather(*(enqueue(store, f"k{n}") for n in range(5)),
-                                  return_exceptions=True)
-    assert all(isinstance(f, redis.exceptions.ConnectionError) for f in failed)
-    monkeypatch.setattr(redis_backend.client, "pipeline", real)
-    assert await asyncio.gather(*(enqueue(store, f"k{n}") for n in range(5))) == [1] * 5
+def _address(backend: RedisBackend) -> str:
+    options = backend.client.connection_pool.connection_kwargs
+    return f"{options['host']}:{options['port']}"
