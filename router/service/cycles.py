@@ -103,18 +103,29 @@ class Cycles:
                 view = await self._agent_view(agent_id, HEAD_READ)
                 if view is None:
                     break
-            decision = decide_for_agent(view.agent, view.backlogs(), now, ctx.policy)
+            decision = decide_for_agent(view.agent, view.backlogs(ctx.claims.held()), now,
+                                        ctx.policy)
             if not isinstance(decision, Offer) and view.truncated:
                 # Nothing eligible in the heads read: look at the whole blocks (P7).
                 view = await self._agent_view(agent_id, None)
                 if view is None:
                     break
-                decision = decide_for_agent(view.agent, view.backlogs(), now, ctx.policy)
+                decision = decide_for_agent(view.agent, view.backlogs(ctx.claims.held()),
+                                            now, ctx.policy)
             if not isinstance(decision, Offer):
                 break
-            outcome, committed = await self._commit(
-                decision, view.versions[decision.item.id], commit_id, now
-            )
+            ctx.claims.claim(decision.item.id)
+            try:
+                outcome, committed = await self._commit(
+                    decision, view.versions[decision.item.id], commit_id, now
+                )
+            except BaseException:
+                ctx.claims.release(decision.item.id)
+                raise
+            if outcome.ok:
+                ctx.claims.committed(decision.item.id)
+            else:
+                ctx.claims.release(decision.item.id)
             if outcome.conflict:
                 conflicts += 1
                 view = None
@@ -254,9 +265,11 @@ class _AgentView:
         self.versions: dict[str, int] = {}
         self.truncated = False
 
-    def backlogs(self) -> list[QueueBacklog]:
-        return [QueueBacklog(queue=queue, workstreams=workstreams, items=tuple(items),
-                             block_size=block)
+    def backlogs(self, claimed: frozenset[str]) -> list[QueueBacklog]:
+        """The queues' items, less those another cycle of this process is committing."""
+        return [QueueBacklog(queue=queue, workstreams=workstreams,
+                             items=tuple(i for i in items if i.id not in claimed)
+                             if claimed else tuple(items), block_size=block)
                 for queue, workstreams, items, block in self.queues]
 
     def taken(self, offer: Offer, workstream: Workstream, now: float) -> None:

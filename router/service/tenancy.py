@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from router.config.model import Queue, RoutingConfig, Tenant, Workstream
 from router.core.policy import Policy
+from router.service.claims import Claims
 from router.service.item_decisions import ItemDecisions
 from router.state.store import Store
 
@@ -28,6 +29,8 @@ class TenantRouting:
     item_decisions: ItemDecisions = field(
         default_factory=lambda: ItemDecisions(CANDIDATE_AGENTS), compare=False, repr=False)
     """Item-triggered decisions due in the same loop turn, made on one read per queue."""
+    claims: Claims = field(default_factory=Claims, compare=False, repr=False)
+    """Items agent cycles of this process took or are taking (see claims.py)."""
 
     @property
     def id(self) -> str:

@@ -1,0 +1,47 @@
+"""Items an agent cycle of this process has taken or is taking, for its concurrent peers.
+
+A worker handles a batch of inputs concurrently, so a batch of agents freed together
+(a shift starting, a queue opening) runs its agent cycles side by side on views read at
+about the same moment. Each would take the same head item; all but one commit would
+conflict, and a cycle gives up after a few conflicts while items still wait. A claim
+makes the peers pass over the item: held while its commit is in flight, and for a short
+while after it succeeded, since a peer's view read before that commit still lists the
+item. A failed commit drops its claim at once. Claims only steer this process's
+decisions; the store's commit still re-checks everything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+HOLD_AFTER_COMMIT_S = 1.0
+"""Longer than a cycle keeps a view; short enough that an item declined and queued
+again at once is soon visible to agent cycles (its own item cycle does not look)."""
+
+
+class Claims:
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 hold_s: float = HOLD_AFTER_COMMIT_S) -> None:
+        self._clock = clock
+        self._hold_s = hold_s
+        self._until: dict[str, float] = {}
+
+    def claim(self, item_id: str) -> None:
+        self._until[item_id] = float("inf")
+
+    def committed(self, item_id: str) -> None:
+        self._until[item_id] = self._clock() + self._hold_s
+        if len(self._until) > 4096:  # forget expired claims now and then
+            now = self._clock()
+            self._until = {i: t for i, t in self._until.items() if t > now}
+
+    def release(self, item_id: str) -> None:
+        self._until.pop(item_id, None)
+
+    def held(self) -> frozenset[str]:
+        """The items to pass over now."""
+        if not self._until:
+            return frozenset()
+        now = self._clock()
+        return frozenset(i for i, t in self._until.items() if t > now)
