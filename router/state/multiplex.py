@@ -18,24 +18,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import hiredis
-from redis.exceptions import AuthenticationError, NoScriptError, ResponseError
+from redis._parsers.base import BaseParser
+from redis.exceptions import AuthenticationError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 _MORE = object()  # hiredis: no complete reply buffered yet
+
+
+def pack(command: Sequence[Any]) -> bytes:
+    """One command in the Redis protocol (raises for an argument it cannot carry)."""
+    return hiredis.pack_command(tuple(command))  # type: ignore[no-any-return]
 READ_CHUNK = 1 << 16
 CLIENT_NAME = "router-scripts"
 
 
-def reply_error(error: ResponseError) -> ResponseError:
-    """The redis-py exception for an error reply (NOSCRIPT gets its own class)."""
-    text = str(error)
-    return NoScriptError(text) if text.startswith("NOSCRIPT") else error
+def reply_error(message: str) -> ResponseError:
+    """The redis-py exception for an error reply, mapped as redis-py maps it (NOSCRIPT,
+    LOADING (a ConnectionError, so retried), READONLY, ...)."""
+    return BaseParser.parse_error(message)  # type: ignore[no-any-return,no-untyped-call]
 
 
 @dataclass
@@ -60,14 +67,21 @@ class MultiplexedConnection:
         self._slots: deque[_Slot] = deque()
         self._connecting: asyncio.Lock | None = None
 
-    async def execute(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        """The replies to `commands`, in order; error replies as exception values."""
+    async def execute(self, packed: Sequence[bytes]) -> list[Any]:
+        """The replies to the commands `packed` (by `pack`), in order; error replies as
+        exception values. Packing is the caller's, before anything is queued: a command
+        that cannot be packed must fail alone, not shift every later reply."""
         writer = await self._connected()
+        data = b"".join(packed)
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._slots.append(_Slot(len(commands), future))
-        writer.write(b"".join(hiredis.pack_command(tuple(c)) for c in commands))
-        if writer.transport.get_write_buffer_size() > 4 * READ_CHUNK:
-            await writer.drain()
+        self._slots.append(_Slot(len(packed), future))
+        try:
+            writer.write(data)
+            if writer.transport.get_write_buffer_size() > 4 * READ_CHUNK:
+                await writer.drain()
+        except BaseException as exc:  # the slot may be half written: start afresh
+            self._abandon(RedisConnectionError(f"Redis write failed: {exc!r}"))
+            raise
         return await future
 
     async def _connected(self) -> asyncio.StreamWriter:
@@ -92,7 +106,10 @@ class MultiplexedConnection:
         except (OSError, TimeoutError) as exc:
             raise RedisConnectionError(
                 f"cannot connect to Redis at {self._host}:{self._port}: {exc}") from exc
-        parser = hiredis.Reader(replyError=ResponseError, notEnoughData=_MORE)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:  # a half-open connection must end, not hang its callers
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        parser = hiredis.Reader(replyError=reply_error, notEnoughData=_MORE)
         try:
             await self._hello(reader, writer, parser)
         except BaseException:
@@ -111,7 +128,7 @@ class MultiplexedConnection:
         if self._db:
             commands.append(("SELECT", self._db))
         commands.append(("CLIENT", "SETNAME", CLIENT_NAME))  # visible in CLIENT LIST
-        writer.write(b"".join(hiredis.pack_command(c) for c in commands))
+        writer.write(b"".join(pack(c) for c in commands))
         replies: list[Any] = []
         while len(replies) < len(commands):
             data = await asyncio.wait_for(reader.read(READ_CHUNK), self._connect_timeout_s)
@@ -136,8 +153,7 @@ class MultiplexedConnection:
                 parser.feed(data)
                 while (reply := parser.gets()) is not _MORE:
                     slot = self._slots[0]
-                    slot.replies.append(reply_error(reply)
-                                        if isinstance(reply, ResponseError) else reply)
+                    slot.replies.append(reply)
                     if len(slot.replies) == slot.count:
                         self._slots.popleft()
                         if not slot.future.done():  # else its caller was cancelled

@@ -27,7 +27,7 @@ from redis.asyncio.connection import Connection
 from redis.exceptions import NoScriptError
 
 from router.observability.metrics import STORE_COMMAND_SECONDS
-from router.state.multiplex import MultiplexedConnection
+from router.state.multiplex import MultiplexedConnection, pack
 
 Client = aioredis.Redis | RedisCluster
 
@@ -62,10 +62,13 @@ class AutoPipeline:
         """Our own pipelined connection when the client's is plain TCP, else None
         (redis-py's pipeline then)."""
         self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._flushing: set[asyncio.Task[None]] = set()
 
     def evalsha(self, *args: Any) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # calls queued on a loop that stopped never flush
+            self._loop, self._pending = loop, []
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((args, future))
         if len(self._pending) == 1:
@@ -79,10 +82,23 @@ class AutoPipeline:
         task.add_done_callback(self._flushing.discard)
 
     async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+        if self.connection is not None:
+            packed: list[bytes] = []
+            sendable = []
+            for args, future in batch:
+                try:
+                    packed.append(pack(("EVALSHA", *args)))
+                except Exception as exc:  # a bad argument fails its own call only
+                    if not future.done():
+                        future.set_exception(exc)
+                    continue
+                sendable.append((args, future))
+            batch = sendable
+            if not batch:
+                return
         try:
             if self.connection is not None:
-                results: list[Any] = await self.connection.execute(
-                    [("EVALSHA", *args) for args, _ in batch])
+                results: list[Any] = await self.connection.execute(packed)
             elif len(batch) == 1:
                 results = [await self._call(batch[0][0])]
             else:

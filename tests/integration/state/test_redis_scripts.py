@@ -178,3 +178,29 @@ async def test_a_killed_connection_fails_its_calls_then_the_next_call_reconnects
 def _address(backend: RedisBackend) -> str:
     options = backend.client.connection_pool.connection_kwargs
     return f"{options['host']}:{options['port']}"
+
+
+async def test_a_call_that_cannot_be_sent_fails_alone_and_replies_stay_aligned(
+    redis_backend: RedisBackend,
+) -> None:
+    store = redis_backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
+    unsendable = redis_backend.scripts.run(
+        "read_agents", [keys.queue_ready(store.tenant, "q")],
+        [keys.prefix(store.tenant), "10", None])  # hiredis cannot pack None
+    results = await asyncio.gather(enqueue(store, "a"), unsendable, enqueue(store, "b"),
+                                   return_exceptions=True)
+    assert results[0] == 1 and results[2] == 1
+    assert isinstance(results[1], TypeError)
+    # Later calls get their own replies, not a neighbour's.
+    assert [q.item.id for q in await store.top_items("q", 10)] == ["a", "b"]
+    assert await enqueue(store, "c") == 1
+
+
+def test_error_replies_map_to_the_exceptions_redis_py_raises() -> None:
+    from router.state.multiplex import reply_error
+
+    assert isinstance(reply_error("NOSCRIPT No matching script"), redis.exceptions.NoScriptError)
+    loading = reply_error("LOADING Redis is loading the dataset in memory")
+    assert isinstance(loading, redis.exceptions.BusyLoadingError)
+    assert isinstance(loading, redis.exceptions.ConnectionError)  # retried, not dead-lettered
+    assert type(reply_error("ERR user_script:1: boom")) is redis.exceptions.ResponseError
