@@ -6,7 +6,9 @@ about the same moment. Each would take the same head item; all but one commit wo
 conflict, and a cycle gives up after a few conflicts while items still wait. A claim
 makes the peers pass over the item: held while its commit is in flight, and for a short
 while after it succeeded, since a peer's view read before that commit still lists the
-item. A failed commit drops its claim at once. Claims only steer this process's
+item. A failed commit drops its claim at once. A claim names the item's version: an
+item offered and then declined or requeued comes back with a new version, which no
+claim covers, so agent cycles see it at once. Claims only steer this process's
 decisions; the store's commit still re-checks everything.
 """
 
@@ -14,6 +16,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+
+Claim = tuple[str, int]
+"""(item id, item version the cycle decided on)."""
 
 HOLD_AFTER_COMMIT_S = 1.0
 """Longer than a cycle keeps a view; short enough that an item declined and queued
@@ -25,21 +30,21 @@ class Claims:
                  hold_s: float = HOLD_AFTER_COMMIT_S) -> None:
         self._clock = clock
         self._hold_s = hold_s
-        self._until: dict[str, float] = {}
+        self._until: dict[Claim, float] = {}
 
-    def claim(self, item_id: str) -> None:
-        self._until[item_id] = float("inf")
+    def claim(self, item: Claim) -> None:
+        self._until[item] = float("inf")
 
-    def committed(self, item_id: str) -> None:
-        self._until[item_id] = self._clock() + self._hold_s
+    def committed(self, item: Claim) -> None:
+        self._until[item] = self._clock() + self._hold_s
         if len(self._until) > 4096:  # forget expired claims now and then
             now = self._clock()
             self._until = {i: t for i, t in self._until.items() if t > now}
 
-    def release(self, item_id: str) -> None:
-        self._until.pop(item_id, None)
+    def release(self, item: Claim) -> None:
+        self._until.pop(item, None)
 
-    def held(self) -> frozenset[str]:
+    def held(self) -> frozenset[Claim]:
         """The items to pass over now."""
         if not self._until:
             return frozenset()

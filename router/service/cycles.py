@@ -26,6 +26,7 @@ from router.core.decision import Offer
 from router.core.prioritize import priority_key, ruleset_uses_time
 from router.core.types import AgentState, WorkItem
 from router.observability.cycles import timed
+from router.service.claims import Claim
 from router.service.outputs import Outputs, offer_outputs, utc
 from router.service.tenancy import CANDIDATE_AGENTS, TenantRouting
 from router.state.member import encode_member
@@ -114,18 +115,17 @@ class Cycles:
                                             now, ctx.policy)
             if not isinstance(decision, Offer):
                 break
-            ctx.claims.claim(decision.item.id)
+            claim = (decision.item.id, view.versions[decision.item.id])
+            ctx.claims.claim(claim)
             try:
-                outcome, committed = await self._commit(
-                    decision, view.versions[decision.item.id], commit_id, now
-                )
+                outcome, committed = await self._commit(decision, claim[1], commit_id, now)
             except BaseException:
-                ctx.claims.release(decision.item.id)
+                ctx.claims.release(claim)
                 raise
             if outcome.ok:
-                ctx.claims.committed(decision.item.id)
+                ctx.claims.committed(claim)
             else:
-                ctx.claims.release(decision.item.id)
+                ctx.claims.release(claim)
             if outcome.conflict:
                 conflicts += 1
                 view = None
@@ -265,10 +265,13 @@ class _AgentView:
         self.versions: dict[str, int] = {}
         self.truncated = False
 
-    def backlogs(self, claimed: frozenset[str]) -> list[QueueBacklog]:
-        """The queues' items, less those another cycle of this process is committing."""
+    def backlogs(self, claimed: frozenset[Claim]) -> list[QueueBacklog]:
+        """The queues' items, less those another cycle of this process took or is
+        taking at the version read here."""
+        versions = self.versions
         return [QueueBacklog(queue=queue, workstreams=workstreams,
-                             items=tuple(i for i in items if i.id not in claimed)
+                             items=tuple(i for i in items
+                                         if (i.id, versions[i.id]) not in claimed)
                              if claimed else tuple(items), block_size=block)
                 for queue, workstreams, items, block in self.queues]
 

@@ -40,11 +40,14 @@ class ItemDecisions:
     def __init__(self, candidates: int) -> None:
         self._candidates = candidates
         self._due: dict[str, list[_Due]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._deciding: set[asyncio.Task[None]] = set()
 
     async def decide(self, store: Store, policy: Policy, item: WorkItem, queue: Queue,
                      workstream: Workstream, now: float) -> Decision:
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # decisions queued on a loop that stopped never flush
+            self._loop, self._due = loop, {}
         future: asyncio.Future[Decision] = loop.create_future()
         if not self._due:
             loop.call_soon(self._flush, store, policy)
@@ -77,11 +80,12 @@ class ItemDecisions:
             try:
                 decision = decide_for_item(entry.item, entry.queue, entry.workstream, view,
                                            entry.now, policy)
+                if isinstance(decision, Offer):
+                    chosen = decision.agent.id
+                    view = [consume(agent, entry.workstream.capacity, entry.queue.id,
+                                    entry.now) if agent.id == chosen else agent
+                            for agent in view]
             except Exception as exc:  # a bug deciding one item must not sink the others
                 entry.future.set_exception(exc)
                 continue
-            if isinstance(decision, Offer):
-                chosen = decision.agent.id
-                view = [consume(agent, entry.workstream.capacity, entry.queue.id, entry.now)
-                        if agent.id == chosen else agent for agent in view]
             entry.future.set_result(decision)

@@ -66,6 +66,8 @@ class MultiplexedConnection:
         self._reading: asyncio.Task[None] | None = None
         self._slots: deque[_Slot] = deque()
         self._connecting: asyncio.Lock | None = None
+        self.connects = 0
+        """Connections opened so far (a reconnect may mean a restarted Redis)."""
 
     async def execute(self, packed: Sequence[bytes]) -> list[Any]:
         """The replies to the commands `packed` (by `pack`), in order; error replies as
@@ -116,6 +118,7 @@ class MultiplexedConnection:
             writer.close()
             raise
         self._writer = writer
+        self.connects += 1
         self._reading = asyncio.get_running_loop().create_task(
             self._read_replies(reader, writer, parser))
 

@@ -63,6 +63,7 @@ class RedisStore:
         self._tenant = tenant
         self._p = keys.prefix(tenant)
         self._ready_agents: dict[str, dict[str, tuple[str, AgentState]]] = {}
+        self._ready_epoch = backend.scripts.epoch
         """Per queue: the agents its last `candidate_agents` returned, by id, with the
         change number they were decoded at."""
         c = backend.config
@@ -359,6 +360,8 @@ class RedisStore:
         again, which was most of an item cycle's cost."""
         if limit <= 0:
             return []
+        if self._b.scripts.epoch != self._ready_epoch:  # change numbers may repeat now
+            self._ready_agents, self._ready_epoch = {}, self._b.scripts.epoch
         held = self._ready_agents.get(queue, {})
         known = SEP.join(f"{agent_id}{SEP}{cv}" for agent_id, (cv, _) in held.items())
         rows = await self._b.scripts.run(

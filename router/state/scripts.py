@@ -153,6 +153,14 @@ class Scripts:
         self._timers = {name: STORE_COMMAND_SECONDS.labels(name) for name in self._source}
 
     @property
+    def epoch(self) -> tuple[int, int]:
+        """Changes when Redis may have lost or rolled back its data: scripts loaded
+        again (NOSCRIPT after a restart, failover or flush) or a new connection.
+        Caches of Redis state (read_agents' change numbers) start afresh then."""
+        connection = self.connection
+        return self.loads, 0 if connection is None else connection.connects
+
+    @property
     def connection(self) -> MultiplexedConnection | None:
         """The pipelined connection the calls share (None: redis-py's)."""
         return None if self._pipeline is None else self._pipeline.connection

@@ -10,6 +10,7 @@ outputs in the tenant's outbox in Redis; the `OutboxRelay` publishes them in com
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -218,6 +219,10 @@ def build_app(settings: Settings) -> faust.App:
     return app
 
 
+STOP_GRACE_S = 30.0
+"""How long a stopping worker lets the batch in hand finish."""
+
+
 def _add_agent(app: faust.App, topic: Any, ingest: Ingest, suffix: str,
                settings: Settings) -> None:
     # Concurrency 1: with more, Faust can commit offsets past unfinished messages. Within
@@ -226,8 +231,42 @@ def _add_agent(app: faust.App, topic: Any, ingest: Ingest, suffix: str,
     async def consume(stream: Any) -> AsyncIterator[None]:
         async for events in stream.take_events(settings.batch_max,
                                                settings.batch_wait_ms / 1000):
-            await ingest.handle_batch([_inbound(event) for event in events])
+            batch = asyncio.ensure_future(
+                ingest.handle_batch([_inbound(event) for event in events]))
+            await _settled(batch, suffix)
             yield None
 
     consume.__name__ = f"consume_{suffix.replace('-', '_')}"
     app.agent(topic, name=f"router.{suffix}", concurrency=1)(consume)
+
+
+async def _settled(batch: asyncio.Future[None], suffix: str) -> None:
+    """Waits for the batch, which must end handled: `take_events` acknowledges a batch's
+    records when its generator resumes or closes, and a stopping Faust commits what was
+    acknowledged. So a stop (the actor is cancelled) waits for the batch in hand, and a
+    batch that cannot finish, or fails, ends the process at once, unacknowledged: its
+    records are redelivered, as after a crash, rather than committed unhandled."""
+    try:
+        await asyncio.shield(batch)
+        return
+    except asyncio.CancelledError:
+        log.warning("%s: stopping; finishing the batch in hand first", suffix)
+        deadline = time.monotonic() + STOP_GRACE_S
+        while not batch.done() and time.monotonic() < deadline:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({batch}, timeout=deadline - time.monotonic())
+        if batch.done() and not batch.cancelled() and batch.exception() is None:
+            raise
+        _abandon(suffix, batch)
+    except Exception:
+        _abandon(suffix, batch)
+
+
+def _abandon(suffix: str, batch: asyncio.Future[None]) -> None:
+    error = None if not batch.done() or batch.cancelled() else batch.exception()
+    log.critical("%s: a batch could not be handled (%s); exiting without acknowledging "
+                 "it, so its records are delivered again", suffix,
+                 repr(error) if error else f"not done after {STOP_GRACE_S:.0f} s",
+                 exc_info=error)
+    logging.shutdown()
+    os._exit(70)  # EX_SOFTWARE; no Faust shutdown: it would commit the acknowledgements

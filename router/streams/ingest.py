@@ -83,7 +83,13 @@ class Ingest:
         by_key: dict[bytes | None, list[InboundMessage]] = {}
         for message in messages:
             by_key.setdefault(message.key, []).append(message)
-        await asyncio.gather(*(self._in_order(run) for run in by_key.values()))
+        # Every key's run finishes before a failure is raised: an orphaned run would go
+        # on handling a key while the records after it are handled elsewhere.
+        outcomes = await asyncio.gather(*(self._in_order(run) for run in by_key.values()),
+                                        return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _in_order(self, messages: list[InboundMessage]) -> None:
         for message in messages:

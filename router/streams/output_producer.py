@@ -16,6 +16,8 @@ partition its key names whoever produces it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import threading
 from collections.abc import Sequence
 
@@ -23,8 +25,16 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from router.topics import DEAD_LETTER_MAX_MESSAGE_BYTES
 
+log = logging.getLogger(__name__)
+
 Record = tuple[str, bytes, bytes]
 """(topic, key, value)."""
+
+
+DELIVERY_TIMEOUT_MS = 4_000
+"""librdkafka gives up on a record after this (default 300 s). Kept under the relay's
+5 s lease: records a dead or stalled holder still has queued must fail, not land after
+those of the next holder, which publishes the same slots again."""
 
 
 class OutputProducer:
@@ -37,6 +47,8 @@ class OutputProducer:
             "partitioner": "murmur2_random",
             "linger.ms": linger_ms,
             "message.max.bytes": DEAD_LETTER_MAX_MESSAGE_BYTES,
+            "message.timeout.ms": DELIVERY_TIMEOUT_MS,
+            "error_cb": _log_error,
         })
         self._poll_interval_s = poll_interval_s
         self._stopping = threading.Event()
@@ -46,7 +58,10 @@ class OutputProducer:
 
     def _serve_reports(self) -> None:
         while not self._stopping.is_set():
-            self._producer.poll(self._poll_interval_s)
+            try:
+                self._producer.poll(self._poll_interval_s)
+            except Exception:  # a report's callback failed: keep serving the others
+                log.exception("serving output delivery reports")
 
     async def send_batch(self, records: Sequence[Record]) -> None:
         """Returns once the broker acknowledged every record; raises if any failed (the
@@ -67,12 +82,13 @@ class OutputProducer:
                 done.set_result(None)
 
         def report(error: KafkaError | None, _message: Message) -> None:
-            nonlocal remaining  # only the poll thread runs reports
+            nonlocal remaining  # only one thread serves reports at a time (see close)
             if error is not None:
                 failures.append(error)
             remaining -= 1
             if remaining == 0:
-                loop.call_soon_threadsafe(settle)
+                with contextlib.suppress(RuntimeError):  # the loop has closed
+                    loop.call_soon_threadsafe(settle)
 
         for topic, key, value in records:
             while True:
@@ -81,11 +97,20 @@ class OutputProducer:
                     break
                 except BufferError:  # librdkafka's queue is full: let it drain
                     await asyncio.sleep(0.005)
-        await done
+        # Every record gets a report within the delivery timeout; the margin covers a
+        # report thread that is slow to run, so a lost report cannot hang the relay.
+        await asyncio.wait_for(done, DELIVERY_TIMEOUT_MS / 1000 + 10)
 
     def close(self, timeout_s: float = 10.0) -> int:
-        """Flush what is queued, stop the report thread; how many records were left."""
-        left = int(self._producer.flush(timeout_s))
+        """Stop the report thread, then flush (which serves the remaining reports on
+        this thread, never two at once); how many records were left undelivered."""
         self._stopping.set()
         self._poller.join(timeout_s)
-        return left
+        return int(self._producer.flush(timeout_s))
+
+
+def _log_error(error: KafkaError) -> None:
+    if error.fatal():
+        log.critical("output producer: fatal %s; outputs stay in the outbox", error)
+    else:
+        log.warning("output producer: %s", error)

@@ -18,7 +18,8 @@ class _Worker(faust.Worker):
 
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
-    """Blocks until SIGTERM or SIGINT; Faust finishes the event in hand and commits first."""
+    """Blocks until SIGTERM or SIGINT; each input topic finishes the batch in hand (up to
+    30 s, else the process exits unacknowledged) before Faust commits."""
     app = build_app(settings)
     worker = _Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()

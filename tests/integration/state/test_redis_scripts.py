@@ -204,3 +204,20 @@ def test_error_replies_map_to_the_exceptions_redis_py_raises() -> None:
     assert isinstance(loading, redis.exceptions.BusyLoadingError)
     assert isinstance(loading, redis.exceptions.ConnectionError)  # retried, not dead-lettered
     assert type(reply_error("ERR user_script:1: boom")) is redis.exceptions.ResponseError
+
+
+async def test_held_agents_are_dropped_when_redis_may_have_lost_its_data(
+    redis_backend: RedisBackend,
+) -> None:
+    """A restart or restore can hand out change numbers again; the scripts being loaded
+    again (NOSCRIPT) is the sign, and the held copies go."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    store = redis_backend.tenant(tenant)
+    await store.upsert_agent("a1", agent("x", total_units=3), now=NOW)
+    assert [a.total_units for a in await store.candidate_agents("q", 10)] == [3]
+    async for key in redis_backend.client.scan_iter(match=f"{keys.prefix(tenant)}*"):
+        await redis_backend.client.delete(key)  # as if restored from an older copy
+    await redis_backend.client.script_flush()
+    await redis_backend.tenant(tenant).upsert_agent("a2", agent("x", total_units=7), now=NOW)
+    assert await redis_backend.client.hget(keys.agent(tenant, "x"), "cv") == b"1"  # again
+    assert [a.total_units for a in await store.candidate_agents("q", 10)] == [7]
