@@ -34,14 +34,23 @@ stderr. The run's topics and Redis keys are removed afterwards unless --keep.
 """
 
 
-def _positive_float(text: str) -> float:
+def _float(text: str, *, zero_allowed: bool = False) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    if value < 0 or (value == 0 and not zero_allowed):
+        raise argparse.ArgumentTypeError(
+            f"must be {'0 or above' if zero_allowed else 'above 0'}, got {text}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return _float(text)
+
+
+def _rate_or_zero(text: str) -> float:
+    return _float(text, zero_allowed=True)
 
 
 def _positive_int(text: str) -> int:
@@ -51,16 +60,6 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
-def _rate_or_zero(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or above, got {text}")
     return value
 
 

@@ -55,6 +55,11 @@ class BenchOptions:
     log_dir: Path = machine.ROOT / "var" / "log"
 
 
+def phase_items(rate: float, options: BenchOptions) -> int:
+    """Items a fixed-rate phase publishes: `rate` for `rate_seconds`."""
+    return max(1, round(rate * options.rate_seconds))
+
+
 def _payloads(events: Events, phase: str, count: int) -> list[tuple[bytes, bytes]]:
     return [item_payload(events, f"{phase}-{n:06d}") for n in range(count)]
 
@@ -108,7 +113,7 @@ def run_bench(base: Settings, options: BenchOptions, command: str,
         create_topics(settings)
         events = Events(tenant=tenant, source="bench/connector")
         rates = sorted(options.rates)
-        fixed = {rate: max(1, round(rate * options.rate_seconds)) for rate in rates}
+        fixed = {rate: phase_items(rate, options) for rate in rates}
         try:
             baseline_sustained, baseline_rates = _baseline(settings, events, options, fixed,
                                                            progress)
@@ -193,28 +198,23 @@ def _router(settings: Settings, tenant: str, events: Events, options: BenchOptio
         sustained = routed.run("router sustained", _payloads(events, "max", options.items),
                                None, options.wait_s, progress, answer=False)
         progress(f"  {sustained.throughput:,.0f} items/s ({sustained.received} offered)")
-        by_rate: dict[float, Phase] = {}
-        for rate, count in fixed.items():
-            _settle(settings, progress, f"router at {rate:,.0f}/s", notes)
-            progress(f"router: {count} items at {rate:,.0f}/s")
-            phase = routed.run(f"router at {rate:,.0f}/s",
-                               _payloads(events, f"r{rate:.0f}", count), rate, options.wait_s,
-                               progress, answer=False)
+        def timed(label: str, tag: str, rate: float, count: int, answer: bool) -> Phase:
+            name = f"router{label} at {rate:,.0f}/s"
+            _settle(settings, progress, name, notes)
+            progress(f"router: {count} items at {rate:,.0f}/s{label.replace(' ', ', ', 1)}")
+            phase = routed.run(name, _payloads(events, f"{tag}{rate:.0f}", count), rate,
+                               options.wait_s, progress, answer=answer)
             progress(f"  p50 {phase.p50_s * 1000:.1f} ms, p99 {phase.p99_s * 1000:.1f} ms"
                      f" ({phase.received}/{phase.sent} offered)")
-            by_rate[rate] = phase
+            return phase
+
+        by_rate = {rate: timed("", "r", rate, count, answer=False)
+                   for rate, count in fixed.items()}
         lifecycle = None
         if options.lifecycle_rate:
             rate = options.lifecycle_rate
-            count = max(1, round(rate * options.rate_seconds))
-            _settle(settings, progress, "router, full lifecycle,", notes)
-            progress(f"router: {count} items at {rate:,.0f}/s, full lifecycle")
-            lifecycle = routed.run(f"router full lifecycle at {rate:,.0f}/s",
-                                   _payloads(events, f"life{rate:.0f}", count), rate,
-                                   options.wait_s, progress, answer=True)
-            progress(f"  p50 {lifecycle.p50_s * 1000:.1f} ms, p99 "
-                     f"{lifecycle.p99_s * 1000:.1f} ms ({lifecycle.received}/"
-                     f"{lifecycle.sent} offered)")
+            lifecycle = timed(" full lifecycle", "life", rate, phase_items(rate, options),
+                              answer=True)
         if not worker.alive():
             notes.append(f"the worker exited during the run; see {log_path}")
         if routed.undecodable:

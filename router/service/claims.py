@@ -44,8 +44,17 @@ class Claims:
     def release(self, item: Claim) -> None:
         self._until.pop(item, None)
 
+    def covering(self) -> Callable[[Claim], bool] | None:
+        """A test of whether to pass over an (item, version) now; None when nothing is
+        claimed. Checked item by item on a cycle's view, so it costs a lookup, not a
+        copy of every claim (a second's worth of commits at a high rate)."""
+        if not self._until:
+            return None
+        now, until = self._clock(), self._until
+        return lambda item: until.get(item, 0.0) > now
+
     def held(self) -> frozenset[Claim]:
-        """The items to pass over now."""
+        """The items to pass over now, all at once (for inspection)."""
         if not self._until:
             return frozenset()
         now = self._clock()

@@ -10,6 +10,7 @@ commits already recorded and re-emits exactly what they emitted the first time.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from router.config.model import Queue, Workstream
@@ -104,14 +105,14 @@ class Cycles:
                 view = await self._agent_view(agent_id, HEAD_READ)
                 if view is None:
                     break
-            decision = decide_for_agent(view.agent, view.backlogs(ctx.claims.held()), now,
+            decision = decide_for_agent(view.agent, view.backlogs(ctx.claims.covering()), now,
                                         ctx.policy)
             if not isinstance(decision, Offer) and view.truncated:
                 # Nothing eligible in the heads read: look at the whole blocks (P7).
                 view = await self._agent_view(agent_id, None)
                 if view is None:
                     break
-                decision = decide_for_agent(view.agent, view.backlogs(ctx.claims.held()),
+                decision = decide_for_agent(view.agent, view.backlogs(ctx.claims.covering()),
                                             now, ctx.policy)
             if not isinstance(decision, Offer):
                 break
@@ -265,13 +266,12 @@ class _AgentView:
         self.versions: dict[str, int] = {}
         self.truncated = False
 
-    def backlogs(self, claimed: frozenset[Claim]) -> list[QueueBacklog]:
+    def backlogs(self, claimed: Callable[[Claim], bool] | None) -> list[QueueBacklog]:
         """The queues' items, less those another cycle of this process took or is
         taking at the version read here."""
         versions = self.versions
         return [QueueBacklog(queue=queue, workstreams=workstreams,
-                             items=tuple(i for i in items
-                                         if (i.id, versions[i.id]) not in claimed)
+                             items=tuple(i for i in items if not claimed((i.id, versions[i.id])))
                              if claimed else tuple(items), block_size=block)
                 for queue, workstreams, items, block in self.queues]
 
