@@ -14,11 +14,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 
-from msgspec import Struct, UnsetType
+from msgspec import Struct
 
 from router.config.model import Workstream
-from router.core.conditions import evaluate
-from router.core.resolve import item_resolver
+from router.core.resolve import item_matches
 from router.core.types import WorkItem
 
 
@@ -62,9 +61,8 @@ def classify(
     ``known_queues``, when given, guards against targets missing from the live
     config (a route to an unknown queue is a failure, not a silent drop).
     """
-    resolve = item_resolver(item, now)
     for index, route in enumerate(workstream.routes):
-        if not isinstance(route.when, UnsetType) and not evaluate(route.when, resolve):
+        if not item_matches(route.when, item, now):
             continue
         name = route_name(index, route.name)
         target: str | None = route.queue

@@ -303,3 +303,57 @@ def bind_fields(
 
         return numeric
     return lambda subject: compare(op, get(subject), right)
+
+
+S = TypeVar("S")
+Accessor = Callable[[S, float], Any]
+"""Reads one field of a subject at a time ``now`` (``MISSING`` when absent)."""
+Check = Callable[[S, float], bool]
+
+
+def compile_condition(cond: Condition, field: Callable[[str], Accessor[S]]) -> Check[S]:
+    """The condition as one function of (subject, now), field names resolved once.
+
+    Why: route, requirement and prioritization rules are evaluated for every item on
+    the hot path; walking the tree and dispatching each field name by string (prefix
+    tests, ``split``) per item cost more than the comparisons. Dynamic values
+    (``{item: ...}``) are read from the subject itself, as ``evaluate(cond, r)`` does.
+    ``compile_condition(c, field)(s, now)`` equals ``evaluate(c, resolver(s, now))``
+    when ``field(name)(s, now)`` is what that resolver gives for ``name``.
+    """
+    if not isinstance(cond.all, UnsetType):
+        parts = [compile_condition(c, field) for c in cond.all]
+
+        def all_of(subject: S, now: float) -> bool:
+            for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here
+                if not part(subject, now):
+                    return False
+            return True
+
+        return all_of
+    if not isinstance(cond.any, UnsetType):
+        parts = [compile_condition(c, field) for c in cond.any]
+
+        def any_of(subject: S, now: float) -> bool:
+            for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here
+                if part(subject, now):
+                    return True
+            return False
+
+        return any_of
+    if not isinstance(cond.not_, UnsetType):
+        inner = compile_condition(cond.not_, field)
+        return lambda subject, now: not inner(subject, now)
+    if isinstance(cond.field, UnsetType) or isinstance(cond.op, UnsetType):
+        return lambda subject, now: False
+    get, op, value = field(cond.field), cond.op, cond.value
+    if isinstance(value, ItemRef):
+        other = field(value.item)
+        return lambda subject, now: compare(op, get(subject, now), other(subject, now))
+    right = None if isinstance(value, UnsetType) else value
+    if op == "eq" and isinstance(right, str):
+        # MISSING and non-strings never equal a string, as in ``compare``.
+        return lambda subject, now: get(subject, now) == right
+    if op == "eq" and isinstance(right, bool):
+        return lambda subject, now: get(subject, now) is right
+    return lambda subject, now: compare(op, get(subject, now), right)

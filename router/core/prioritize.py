@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from router.config.model import OrderBy, PrioritizationRule, Queue
-from router.core.conditions import MISSING, evaluate, uses_time
-from router.core.resolve import item_resolver, item_value
+from router.core.conditions import MISSING, uses_time
+from router.core.resolve import item_condition, item_value
 from router.core.types import WorkItem
 
 AFFINITY_BUCKET = -1
@@ -52,9 +52,8 @@ def bucket_of(item: WorkItem, rules: Sequence[PrioritizationRule], now: float) -
     """Index of the first rule the item matches; ``len(rules)`` when none (P2)."""
     if item.affinity_agent is not None:
         return AFFINITY_BUCKET
-    resolve = item_resolver(item, now)
     for index, rule in enumerate(rules):
-        if evaluate(rule.when, resolve):
+        if item_condition(rule.when)(item, now):
             return index
     return len(rules)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from msgspec import UnsetType, structs
+from msgspec import structs
 
 from router.config.model import RequirementRule, Workstream
-from router.core.conditions import MISSING, evaluate, resolve_value
-from router.core.resolve import item_resolver, item_value
+from router.core.conditions import MISSING, resolve_value
+from router.core.resolve import item_matches, item_resolver, item_value
 from router.core.types import Selector, SkillNeed, WorkItem
 
 
@@ -56,7 +56,7 @@ def attach_requirements(item: WorkItem, workstream: Workstream, now: float) -> W
     skills = [s for s in item.skills if not s.rule]
     selectors = [s for s in item.selectors if not s.rule]
     for index, rule in enumerate(workstream.requirements):
-        if not isinstance(rule.when, UnsetType) and not evaluate(rule.when, resolve):
+        if not item_matches(rule.when, item, now):
             continue
         label = rule_label(index, rule)
         for spec in rule.skills:

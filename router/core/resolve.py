@@ -10,8 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from router.core.conditions import MISSING, Resolver, lookup
+from msgspec import UnsetType
+
+from router.config.model import Condition
+from router.core.conditions import MISSING, Accessor, Check, Resolver, compile_condition, lookup
 from router.core.types import AgentState, WorkItem
+
+_ITEM_ATTRIBUTES = frozenset((
+    "id", "tenant", "workstream", "channel", "queue", "priority", "created_at",
+    "last_interaction_at", "deadline", "affinity_agent",
+))
 
 
 def item_value(item: WorkItem, name: str, now: float) -> Any:
@@ -24,21 +32,52 @@ def item_value(item: WorkItem, name: str, now: float) -> Any:
         return MISSING if item.deadline is None else item.deadline - now
     if name in ("preferred_agents",):
         return list(item.preferred_agents)
-    if name in (
-        "id",
-        "tenant",
-        "workstream",
-        "channel",
-        "queue",
-        "priority",
-        "created_at",
-        "last_interaction_at",
-        "deadline",
-        "affinity_agent",
-    ):
+    if name in _ITEM_ATTRIBUTES:
         value = getattr(item, name)
         return MISSING if value is None else value
     return MISSING
+
+
+def _present(value: Any) -> Any:
+    return MISSING if value is None else value
+
+
+def item_field(name: str) -> Accessor[WorkItem]:
+    """``item_value(item, name, now)`` as a function of (item, now), the name dispatched
+    once (for compiled conditions)."""
+    if name.startswith("attributes."):
+        path = name[len("attributes."):]
+        if "." not in path:
+            return lambda item, now: item.attributes.get(path, MISSING)
+        return lambda item, now: lookup(item.attributes, path)
+    if name in _ITEM_ATTRIBUTES:
+        return lambda item, now: _present(getattr(item, name))
+    return lambda item, now: item_value(item, name, now)
+
+
+_COMPILED: dict[int, tuple[Condition, Check[WorkItem]]] = {}
+_COMPILED_MAX = 4096
+
+
+def item_condition(cond: Condition) -> Check[WorkItem]:
+    """The compiled form of an item condition of the configuration, compiled once.
+
+    Keyed by identity (conditions hold lists, so they do not hash); the condition is
+    kept with its compiled form, so an id reused after a configuration reload cannot
+    return another condition's check."""
+    entry = _COMPILED.get(id(cond))
+    if entry is not None and entry[0] is cond:
+        return entry[1]
+    if len(_COMPILED) >= _COMPILED_MAX:  # configurations reloaded many times over
+        _COMPILED.clear()
+    check = compile_condition(cond, item_field)
+    _COMPILED[id(cond)] = (cond, check)
+    return check
+
+
+def item_matches(cond: Condition | UnsetType, item: WorkItem, now: float) -> bool:
+    """An optional rule condition on an item: unset matches every item."""
+    return isinstance(cond, UnsetType) or item_condition(cond)(item, now)
 
 
 def item_resolver(item: WorkItem, now: float) -> Resolver:

@@ -10,7 +10,7 @@ from core_helpers import NOW, item
 
 from router.config.model import Condition
 from router.core.conditions import MISSING, compare, describe, evaluate, uses_time
-from router.core.resolve import item_resolver
+from router.core.resolve import item_condition, item_matches, item_resolver
 
 
 def cond(data: dict[str, Any]) -> Condition:
@@ -120,3 +120,56 @@ def test_describe_and_uses_time() -> None:
     assert describe(c) == "any(age_seconds gt 60, not(x contains_data))"
     assert uses_time(c)
     assert not uses_time(cond({"field": "priority", "op": "gt", "value": 1}))
+
+
+_FIELDS = ("attributes.lang", "attributes.vip", "attributes.n", "attributes.a.b",
+           "attributes.tags", "attributes.none", "priority", "channel", "deadline",
+           "age_seconds", "seconds_to_deadline", "preferred_agents", "nope")
+_VALUES: tuple[Any, ...] = ("en", "fr", True, False, 1, 3, 2.5, None, ["en", "fr"],
+                            [1, True], "", [], {"item": "attributes.lang"},
+                            {"item": "priority"}, {"item": "attributes.none"})
+_OPS = ("eq", "ne", "in", "not_in", "gt", "ge", "lt", "le", "contains_data",
+        "not_contains_data", "contains")
+
+
+def _leaves() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"field": f, "op": o} for f in _FIELDS
+                                 for o in ("contains_data", "not_contains_data")]
+    out += [{"field": f, "op": o, "value": v} for f in _FIELDS for o in _OPS
+            for v in _VALUES]
+    return out
+
+
+_ITEMS = [
+    item(),
+    item(priority=3, channel="chat", deadline=NOW + 100, preferred_agents=("a1",),
+         attributes={"lang": "en", "vip": True, "n": 1, "a": {"b": "fr"},
+                     "tags": ["en", 1], "none": None}),
+    item(priority=1, attributes={"lang": "fr", "vip": False, "n": 2.5, "a": "flat",
+                                 "tags": "fr-en", "none": "x"}),
+    item(attributes={"lang": "", "vip": 1, "n": True, "tags": [], "a": {"b": None}}),
+]
+
+
+def test_compiled_conditions_agree_with_the_evaluator() -> None:
+    """Every leaf (field x operator x value, dynamic values included) and the trees
+    built from them give what `evaluate` gives, on items with and without the fields."""
+    leaves = _leaves()
+    trees = [{"all": [leaves[i], leaves[-i - 1]]} for i in range(0, len(leaves), 7)]
+    trees += [{"any": [leaves[i], {"not": leaves[i + 3]}]}
+              for i in range(0, len(leaves) - 3, 11)]
+    for data in leaves + trees + [{"all": []}, {"any": []}]:
+        condition = cond(data)
+        compiled = item_condition(condition)
+        for subject in _ITEMS:
+            expected = evaluate(condition, item_resolver(subject, NOW))
+            assert compiled(subject, NOW) is expected, (data, subject.attributes)
+
+
+def test_compiled_conditions_are_kept_per_condition_object() -> None:
+    first = cond({"field": "priority", "op": "ge", "value": 3})
+    assert item_condition(first) is item_condition(first)
+    other = cond({"field": "priority", "op": "ge", "value": 3})
+    assert item_condition(other) is not item_condition(first)
+    assert item_matches(msgspec.UNSET, item(), NOW)
+    assert not item_matches(first, item(priority=1), NOW)
