@@ -67,6 +67,8 @@ class Lru(Generic[K, V]):
 
 def _field(obj: Any, name: str) -> Any:
     """Reads a field of an encoded event (dict) or a decoded one (contract Struct) alike."""
+    if type(obj) is dict:  # what the relay passes: skip the slower ABC check
+        return obj.get(name)
     if isinstance(obj, Mapping):
         return obj.get(name)
     return getattr(obj, name, None)
@@ -91,6 +93,17 @@ class OutputObserver:
         """(tenant, item) -> (queued at, queue) until the item's first offer."""
         self.offers: Lru[tuple[str, str], tuple[float, str]] = Lru(max_open)
         """(tenant, offer) -> (issued at, queue) until the offer's outcome."""
+        self._children: dict[tuple[Any, ...], Any] = {}
+        """(metric, *labels) -> the labelled series: `labels()` validates and locks on
+        every call, a few times per published event. Labels are configured names, so
+        this stays as small as the series themselves."""
+
+    def _series(self, metric: Any, *labels: str) -> Any:
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def observe(self, events: Iterable[Any]) -> None:
         """Account for output events in publication order (dicts or contract events)."""
@@ -107,7 +120,7 @@ class OutputObserver:
             queue = str(_field(data, "queue") or UNKNOWN_QUEUE)
             if kind == "work_item.queued":
                 bucket = _field(data, "bucket") or DEFAULT_BUCKET
-                metrics.ITEMS_QUEUED.labels(tenant, queue, bucket).inc()
+                self._series(metrics.ITEMS_QUEUED, tenant, queue, bucket).inc()
             if at is not None:
                 self.waiting.put((tenant, subject), (at, queue))
         elif kind in OUTCOMES:
@@ -117,7 +130,7 @@ class OutputObserver:
             queue = _field(data, "queue")
             if via != "offer":
                 queue = self._first_offer(tenant, subject, at) or queue
-            metrics.ASSIGNMENTS.labels(tenant, queue or UNKNOWN_QUEUE, via).inc()
+            self._series(metrics.ASSIGNMENTS, tenant, queue or UNKNOWN_QUEUE, via).inc()
             self.waiting.pop((tenant, subject))
         elif kind in ("work_item.cancelled", "work_item.completed"):
             self.waiting.pop((tenant, subject))
@@ -133,9 +146,9 @@ class OutputObserver:
             issued = self.offers.pop((tenant, offer_id))
             queue = issued[1] if issued else UNKNOWN_QUEUE
             if kind == "offer.accepted" and issued is not None and at is not None:
-                metrics.TIME_TO_ACCEPT_SECONDS.labels(tenant, queue).observe(
+                self._series(metrics.TIME_TO_ACCEPT_SECONDS, tenant, queue).observe(
                     max(0.0, at - issued[0]))
-        metrics.OFFERS.labels(tenant, queue, OUTCOMES[kind]).inc()
+        self._series(metrics.OFFERS, tenant, queue, OUTCOMES[kind]).inc()
 
     def _first_offer(self, tenant: str, item: str, at: float | None) -> str | None:
         """Times queued -> first offer (or direct assignment); the queue it waited in."""
@@ -143,7 +156,7 @@ class OutputObserver:
         if queued is None:
             return None
         if at is not None:
-            metrics.ITEM_TO_OFFER_SECONDS.labels(tenant, queued[1]).observe(
+            self._series(metrics.ITEM_TO_OFFER_SECONDS, tenant, queued[1]).observe(
                 max(0.0, at - queued[0]))
         return queued[1]
 
