@@ -26,7 +26,8 @@ environment:
   ROUTER_QUEUE_SWEEP_MS     periodic cycle of every queue; 0 turns it off (default 5000)
   ROUTER_BATCH_MAX          input records handled together, concurrently across keys
                             (default 500; 1 handles one at a time)
-  ROUTER_BATCH_WAIT_MS      longest a record waits for its batch to fill (default 10)
+  ROUTER_BATCH_WAIT_MS      how long a batch stays open after its first record; 0
+                            takes the records already waiting (default 0)
 """
 
 

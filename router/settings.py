@@ -47,8 +47,9 @@ class Settings:
     queue_sweep_ms: int = 5000
     batch_max: int = 500
     """Most input records of one topic handled together (concurrently across keys)."""
-    batch_wait_ms: int = 10
-    """Longest a record waits for others to join its batch."""
+    batch_wait_ms: int = 0
+    """How long a batch stays open for more records after its first arrived; 0 takes
+    the records already there, so batches grow only while the previous one is handled."""
 
     def to_env(self) -> dict[str, str]:
         """The variables that make a child process (a worker, the demo) see these settings."""
@@ -93,5 +94,5 @@ class Settings:
             sweep_interval_ms=_int(env, "ROUTER_SWEEP_INTERVAL_MS", cls.sweep_interval_ms, 10),
             queue_sweep_ms=_int(env, "ROUTER_QUEUE_SWEEP_MS", cls.queue_sweep_ms, 0),
             batch_max=_int(env, "ROUTER_BATCH_MAX", cls.batch_max, 1),
-            batch_wait_ms=_int(env, "ROUTER_BATCH_WAIT_MS", cls.batch_wait_ms, 1),
+            batch_wait_ms=_int(env, "ROUTER_BATCH_WAIT_MS", cls.batch_wait_ms, 0),
         )

@@ -15,9 +15,11 @@ import hashlib
 import logging
 import os
 import socket
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -37,6 +39,7 @@ from router.service.tenancy import tenants_of
 from router.settings import Settings
 from router.state.outbox import RedisOutbox
 from router.state.redis_store import RedisBackend
+from router.streams.batching import take_ready
 from router.streams.ingest import InboundMessage, Ingest
 from router.streams.output_producer import OutputProducer
 from router.streams.relay import OutboxRelay
@@ -86,6 +89,10 @@ def _config_version(settings: Settings, version: int) -> str:
 def build_app(settings: Settings) -> faust.App:
     config = load_config(settings.config_path)
     known_tenants = frozenset(tenant.id for tenant in config.tenants)
+    # Faust makes a table directory even for memory tables; by default that is
+    # "<app id>-data" in the working directory, one per test or bench run.
+    datadir = Path(tempfile.gettempdir()) / "router-faust" / settings.app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -93,6 +100,7 @@ def build_app(settings: Settings) -> faust.App:
         # Metrics and health get their own small HTTP server; Faust's web UI stays off so
         # several workers can share a host without port clashes.
         web_enabled=False,
+        datadir=datadir,
         topic_disable_leader=True,
         topic_partitions=settings.topic_partitions,
         consumer_auto_offset_reset="earliest",
@@ -226,11 +234,11 @@ STOP_GRACE_S = 30.0
 def _add_agent(app: faust.App, topic: Any, ingest: Ingest, suffix: str,
                settings: Settings) -> None:
     # Concurrency 1: with more, Faust can commit offsets past unfinished messages. Within
-    # the one actor, a batch is handled concurrently across keys; `take_events` acks the
+    # the one actor, a batch is handled concurrently across keys; `take_ready` acks the
     # batch's records only once the whole batch is handled.
     async def consume(stream: Any) -> AsyncIterator[None]:
-        async for events in stream.take_events(settings.batch_max,
-                                               settings.batch_wait_ms / 1000):
+        async for events in take_ready(stream, settings.batch_max,
+                                       settings.batch_wait_ms / 1000):
             batch = asyncio.ensure_future(
                 ingest.handle_batch([_inbound(event) for event in events]))
             await _settled(batch, suffix)
@@ -241,7 +249,7 @@ def _add_agent(app: faust.App, topic: Any, ingest: Ingest, suffix: str,
 
 
 async def _settled(batch: asyncio.Future[None], suffix: str) -> None:
-    """Waits for the batch, which must end handled: `take_events` acknowledges a batch's
+    """Waits for the batch, which must end handled: `take_ready` acknowledges a batch's
     records when its generator resumes or closes, and a stopping Faust commits what was
     acknowledged. So a stop (the actor is cancelled) waits for the batch in hand, and a
     batch that cannot finish, or fails, ends the process at once, unacknowledged: its

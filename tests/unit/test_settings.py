@@ -37,12 +37,12 @@ def test_a_bad_partition_count_is_named(value: str, reason: str) -> None:
         Settings.from_env({"ROUTER_TOPIC_PARTITIONS": value})
 
 
-def test_batch_settings_round_trip_and_refuse_zero() -> None:
+def test_batch_settings_round_trip_and_refuse_out_of_range() -> None:
     settings = Settings.from_env({"ROUTER_BATCH_MAX": "64", "ROUTER_BATCH_WAIT_MS": "3"})
     assert (settings.batch_max, settings.batch_wait_ms) == (64, 3)
     assert Settings.from_env(settings.to_env()) == settings
-    assert (Settings().batch_max, Settings().batch_wait_ms) == (500, 10)
-    with pytest.raises(SettingsError, match="ROUTER_BATCH_WAIT_MS=0: must be at least 1"):
-        Settings.from_env({"ROUTER_BATCH_WAIT_MS": "0"})
+    assert (Settings().batch_max, Settings().batch_wait_ms) == (500, 0)
+    with pytest.raises(SettingsError, match="ROUTER_BATCH_WAIT_MS=-1: must be at least 0"):
+        Settings.from_env({"ROUTER_BATCH_WAIT_MS": "-1"})
     with pytest.raises(SettingsError, match="ROUTER_BATCH_MAX=0: must be at least 1"):
         Settings.from_env({"ROUTER_BATCH_MAX": "0"})
