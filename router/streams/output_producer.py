@@ -38,7 +38,7 @@ those of the next holder, which publishes the same slots again."""
 
 
 class OutputProducer:
-    def __init__(self, bootstrap: str, *, linger_ms: float = 2.0,
+    def __init__(self, bootstrap: str, *, linger_ms: float = 0.5,
                  poll_interval_s: float = 0.05) -> None:
         self._producer = Producer({
             "bootstrap.servers": bootstrap,
