@@ -1,0 +1,135 @@
+"""Input batches (router/streams/batching.py) on a real Faust stream over an in-memory
+channel: what a batch holds, when it is handed over, and when its records are
+acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import faust
+
+from router.streams.batching import take_ready
+
+Body = Callable[[list[Any]], Awaitable[None]]
+
+
+async def _run(values: list[int], max_: int, body: Body, *, before: bool,
+               wait_s: float = 5.0) -> tuple[list[list[int]], list[tuple[int, bool]]]:
+    """Feeds `values` to a stream (before or after the consumer starts) and consumes
+    it with `take_ready`; returns the batches and the acknowledgements, each with
+    whether its batch was still being handled."""
+    app = faust.App("test-batching", broker="kafka://127.0.0.1:1", web_enabled=False)
+    app.flow_control.resume()  # the stream skips every record while flow control is off
+    channel = app.channel()
+    stream = app.stream(channel)
+    batches: list[list[int]] = []
+    acks: list[tuple[int, bool]] = []
+    handling = False
+    original_ack = stream.ack
+
+    async def ack(event: Any) -> bool:
+        acks.append((event.value, handling))
+        return bool(await original_ack(event))
+
+    stream.ack = ack
+
+    async def consume() -> None:
+        nonlocal handling
+        async for events in take_ready(stream, max_):
+            handling = True
+            batches.append([event.value for event in events])
+            await body(events)
+            handling = False
+
+    if before:
+        for value in values:
+            await channel.send(value=value)
+    task = asyncio.ensure_future(consume())
+    if not before:
+        for value in values:
+            await channel.send(value=value)
+    try:
+        await asyncio.wait_for(_until(lambda: sum(map(len, batches)) == len(values)
+                                      and not handling), wait_s)
+        await asyncio.sleep(0.01)  # the last batch's acknowledgements
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    return batches, acks
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():  # noqa: ASYNC110 - polls plain lists the consumer fills
+        await asyncio.sleep(0.001)
+
+
+async def _idle(_events: list[Any]) -> None:
+    await asyncio.sleep(0.01)
+
+
+def test_a_batch_holds_what_queued_up_behind_its_first_record_up_to_the_maximum() -> None:
+    batches, _ = asyncio.run(_run(list(range(7)), 3, _idle, before=True))
+    assert batches == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def test_a_lone_record_is_handed_over_without_waiting_for_others() -> None:
+    # Faust's take_events would hold it until its window closed or 500 more arrived.
+    batches, _ = asyncio.run(_run([42], 500, _idle, before=False, wait_s=5.0))
+    assert batches == [[42]]
+
+
+def test_records_arriving_while_a_batch_is_handled_form_the_next_batch() -> None:
+    async def scenario() -> list[list[int]]:
+        app = faust.App("test-batching-2", broker="kafka://127.0.0.1:1", web_enabled=False)
+        app.flow_control.resume()
+        channel = app.channel()
+        stream = app.stream(channel)
+        batches: list[list[int]] = []
+        release = asyncio.Event()
+
+        async def consume() -> None:
+            async for events in take_ready(stream, 10):
+                batches.append([event.value for event in events])
+                if len(batches) == 1:
+                    await release.wait()
+
+        task = asyncio.ensure_future(consume())
+        await channel.send(value=0)
+        await asyncio.wait_for(_until(lambda: len(batches) == 1), 5)
+        for value in range(1, 5):  # arrive while 0 is being handled
+            await channel.send(value=value)
+        release.set()
+        await asyncio.wait_for(_until(lambda: sum(map(len, batches)) == 5), 5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return batches
+
+    assert asyncio.run(scenario()) == [[0], [1, 2, 3, 4]]
+
+
+def test_records_are_acknowledged_only_once_their_batch_was_handled() -> None:
+    _, acks = asyncio.run(_run(list(range(5)), 2, _idle, before=True))
+    assert [value for value, _ in acks] == [0, 1, 2, 3, 4]
+    assert not any(during for _, during in acks)
+
+
+def test_a_consumer_waiting_for_records_stops_when_cancelled() -> None:
+    # How a stopping Faust agent ends its actor (app._settled covers a batch in hand).
+    async def scenario() -> bool:
+        app = faust.App("test-batching-3", broker="kafka://127.0.0.1:1", web_enabled=False)
+        app.flow_control.resume()
+        stream = app.stream(app.channel())
+
+        async def consume() -> None:
+            async for _events in take_ready(stream, 10):
+                pass
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 5)
+        return task.cancelled()
+
+    assert asyncio.run(scenario())
