@@ -84,6 +84,10 @@ async def take_ready(stream: Any, max_: int, linger_s: float = 0.0
             if linger_s > 0 and events and not full.is_set():
                 await stream.wait_for_stopped(full, timeout=linger_s)
             if not events:
+                # Woken with nothing to take (the stop watcher fired, and Faust resets a
+                # stopped stream's flag): wait again, or this loop never yields and the
+                # agent's cancellation never arrives.
+                ready.clear()
                 continue
             consuming = asyncio.get_running_loop().create_future()
             try:

@@ -133,3 +133,4 @@ def test_a_consumer_waiting_for_records_stops_when_cancelled() -> None:
         return task.cancelled()
 
     assert asyncio.run(scenario())
+
