@@ -243,7 +243,7 @@ _NUMERIC: dict[str, Callable[[float, float], bool]] = {
 
 
 def bind_fields(
-    cond: Condition, item: Resolver, field: Callable[[str], Callable[[T], Any]]
+    cond: Condition, item: Resolver | None, field: Callable[[str], Callable[[T], Any]]
 ) -> Callable[[T], bool]:
     """Like ``bind``, with each field name also resolved once, to an accessor.
 
@@ -252,6 +252,10 @@ def bind_fields(
     than the comparison itself. ``field(name)`` returns a function from a subject
     (e.g. an agent) to the value the resolver would give for ``name``, so
     ``bind_fields(c, item, field)(s)`` equals ``evaluate(c, resolver_of(s), item)``.
+
+    With ``item`` None, dynamic values are read from the subject itself through
+    ``field``: the form for conditions on items (routes, requirements, priorities),
+    compiled once per condition rather than bound per item.
     """
     if not isinstance(cond.all, UnsetType):
         parts = [bind_fields(c, item, field) for c in cond.all]
@@ -284,11 +288,19 @@ def bind_fields(
         return lambda subject: not inner(subject)
     if isinstance(cond.field, UnsetType) or isinstance(cond.op, UnsetType):
         return lambda subject: False
-    get, op = field(cond.field), cond.op
-    right = resolve_value(cond.value, item)
+    get, op, value = field(cond.field), cond.op, cond.value
+    if item is None:
+        if isinstance(value, ItemRef):
+            other = field(value.item)
+            return lambda subject: compare(op, get(subject), other(subject))
+        right = None if isinstance(value, UnsetType) else value
+    else:
+        right = resolve_value(value, item)
     if op == "eq" and isinstance(right, str):
         # MISSING and non-strings never equal a string, as in ``compare``.
         return lambda subject: get(subject) == right
+    if op == "eq" and isinstance(right, bool):  # True and False are singletons
+        return lambda subject: get(subject) is right
     if op in _NUMERIC:
         bound = _number(right)
         if bound is None:
@@ -304,56 +316,3 @@ def bind_fields(
         return numeric
     return lambda subject: compare(op, get(subject), right)
 
-
-S = TypeVar("S")
-Accessor = Callable[[S, float], Any]
-"""Reads one field of a subject at a time ``now`` (``MISSING`` when absent)."""
-Check = Callable[[S, float], bool]
-
-
-def compile_condition(cond: Condition, field: Callable[[str], Accessor[S]]) -> Check[S]:
-    """The condition as one function of (subject, now), field names resolved once.
-
-    Why: route, requirement and prioritization rules are evaluated for every item on
-    the hot path; walking the tree and dispatching each field name by string (prefix
-    tests, ``split``) per item cost more than the comparisons. Dynamic values
-    (``{item: ...}``) are read from the subject itself, as ``evaluate(cond, r)`` does.
-    ``compile_condition(c, field)(s, now)`` equals ``evaluate(c, resolver(s, now))``
-    when ``field(name)(s, now)`` is what that resolver gives for ``name``.
-    """
-    if not isinstance(cond.all, UnsetType):
-        parts = [compile_condition(c, field) for c in cond.all]
-
-        def all_of(subject: S, now: float) -> bool:
-            for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here
-                if not part(subject, now):
-                    return False
-            return True
-
-        return all_of
-    if not isinstance(cond.any, UnsetType):
-        parts = [compile_condition(c, field) for c in cond.any]
-
-        def any_of(subject: S, now: float) -> bool:
-            for part in parts:  # noqa: SIM110 - a loop is faster than all()/any() here
-                if part(subject, now):
-                    return True
-            return False
-
-        return any_of
-    if not isinstance(cond.not_, UnsetType):
-        inner = compile_condition(cond.not_, field)
-        return lambda subject, now: not inner(subject, now)
-    if isinstance(cond.field, UnsetType) or isinstance(cond.op, UnsetType):
-        return lambda subject, now: False
-    get, op, value = field(cond.field), cond.op, cond.value
-    if isinstance(value, ItemRef):
-        other = field(value.item)
-        return lambda subject, now: compare(op, get(subject, now), other(subject, now))
-    right = None if isinstance(value, UnsetType) else value
-    if op == "eq" and isinstance(right, str):
-        # MISSING and non-strings never equal a string, as in ``compare``.
-        return lambda subject, now: get(subject, now) == right
-    if op == "eq" and isinstance(right, bool):
-        return lambda subject, now: get(subject, now) is right
-    return lambda subject, now: compare(op, get(subject, now), right)

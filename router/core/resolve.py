@@ -7,13 +7,14 @@ order-by terms and explanations consistent.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from msgspec import UnsetType
 
 from router.config.model import Condition
-from router.core.conditions import MISSING, Accessor, Check, Resolver, compile_condition, lookup
+from router.core.conditions import MISSING, Resolver, bind_fields, lookup
 from router.core.types import AgentState, WorkItem
 
 _ITEM_ATTRIBUTES = frozenset((
@@ -22,44 +23,48 @@ _ITEM_ATTRIBUTES = frozenset((
 ))
 
 
+ItemAt = tuple[WorkItem, float]
+"""An item and the time its fields are read at (``age_seconds`` depends on it)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def item_field(name: str) -> Callable[[ItemAt], Any]:
+    """Reads item field ``name`` of (item, now), ``MISSING`` when absent.
+
+    Why a function per name: the name is dispatched once (prefix tests, slicing), not
+    on every read; conditions compiled from the configuration hold these. Names come
+    from the configuration, so the cache stays small."""
+    if name.startswith("attributes."):
+        path = name[len("attributes."):]
+        if "." not in path:
+            return lambda at: at[0].attributes.get(path, MISSING)
+        return lambda at: lookup(at[0].attributes, path)
+    if name == "age_seconds":
+        return lambda at: at[0].age(at[1])
+    if name == "seconds_to_deadline":
+        return lambda at: MISSING if at[0].deadline is None else at[0].deadline - at[1]
+    if name == "preferred_agents":
+        return lambda at: list(at[0].preferred_agents)
+    if name in _ITEM_ATTRIBUTES:
+        return lambda at: _present(getattr(at[0], name))
+    return lambda _at: MISSING
+
+
 def item_value(item: WorkItem, name: str, now: float) -> Any:
     """Value of item field ``name`` at ``now`` (``MISSING`` when absent)."""
-    if name.startswith("attributes."):
-        return lookup(item.attributes, name[len("attributes.") :])
-    if name == "age_seconds":
-        return item.age(now)
-    if name == "seconds_to_deadline":
-        return MISSING if item.deadline is None else item.deadline - now
-    if name in ("preferred_agents",):
-        return list(item.preferred_agents)
-    if name in _ITEM_ATTRIBUTES:
-        value = getattr(item, name)
-        return MISSING if value is None else value
-    return MISSING
+    return item_field(name)((item, now))
 
 
 def _present(value: Any) -> Any:
     return MISSING if value is None else value
 
 
-def item_field(name: str) -> Accessor[WorkItem]:
-    """``item_value(item, name, now)`` as a function of (item, now), the name dispatched
-    once (for compiled conditions)."""
-    if name.startswith("attributes."):
-        path = name[len("attributes."):]
-        if "." not in path:
-            return lambda item, now: item.attributes.get(path, MISSING)
-        return lambda item, now: lookup(item.attributes, path)
-    if name in _ITEM_ATTRIBUTES:
-        return lambda item, now: _present(getattr(item, name))
-    return lambda item, now: item_value(item, name, now)
-
-
-_COMPILED: dict[int, tuple[Condition, Check[WorkItem]]] = {}
+ItemCheck = Callable[[WorkItem, float], bool]
+_COMPILED: dict[int, tuple[Condition, ItemCheck]] = {}
 _COMPILED_MAX = 4096
 
 
-def item_condition(cond: Condition) -> Check[WorkItem]:
+def item_condition(cond: Condition) -> ItemCheck:
     """The compiled form of an item condition of the configuration, compiled once.
 
     Keyed by identity (conditions hold lists, so they do not hash); the condition is
@@ -70,7 +75,11 @@ def item_condition(cond: Condition) -> Check[WorkItem]:
         return entry[1]
     if len(_COMPILED) >= _COMPILED_MAX:  # configurations reloaded many times over
         _COMPILED.clear()
-    check = compile_condition(cond, item_field)
+    bound = bind_fields(cond, None, item_field)
+
+    def check(item: WorkItem, now: float) -> bool:
+        return bound((item, now))
+
     _COMPILED[id(cond)] = (cond, check)
     return check
 
