@@ -116,7 +116,8 @@ def test_records_are_acknowledged_only_once_their_batch_was_handled() -> None:
 
 
 def test_a_consumer_waiting_for_records_stops_when_cancelled() -> None:
-    # How a stopping Faust agent ends its actor (app._settled covers a batch in hand).
+    # A worker shutting down cancels its remaining tasks (app._settled covers a batch in
+    # hand); a stream stop is watched separately (see take_ready).
     async def scenario() -> bool:
         app = faust.App("test-batching-3", broker="kafka://127.0.0.1:1", web_enabled=False)
         app.flow_control.resume()
