@@ -10,7 +10,7 @@ commits already recorded and re-emits exactly what they emitted the first time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from router.config.model import Queue, Workstream
@@ -239,11 +239,17 @@ class Cycles:
         )
         if outcome.conflict or not outcome.ok:
             return outcome, []
-        return outcome, recorded(outcome)
+        return outcome, committed_outputs(outcome, out.events)
 
 
 def encoded(event: Event[Any]) -> str:
     return encode(event).decode()
+
+
+def committed_outputs(outcome: Outcome, emitted: Sequence[Event[Any]]) -> list[Event[Any]]:
+    """What a successful commit published: the events just built, or, for a replay,
+    the ones recorded the first time (decoded only then: not on every commit)."""
+    return recorded(outcome) if outcome.duplicate else list(emitted)
 
 
 def recorded(outcome: Outcome) -> list[Event[Any]]:

@@ -23,7 +23,7 @@ from router.core.prioritize import priority_key
 from router.core.requirements import attach_requirements
 from router.core.types import WorkItem
 from router.service import mapping
-from router.service.cycles import CONFLICT_RETRIES, Cycles, encoded
+from router.service.cycles import CONFLICT_RETRIES, Cycles, committed_outputs, encoded
 from router.service.cycles import recorded as recorded_outputs
 from router.service.outputs import Outputs
 from router.service.tenancy import TenantRouting
@@ -371,7 +371,7 @@ class RoutingService:
                 manual=True,
             ), now=now, outputs=[encoded(e) for e in out.events])
             if outcome.ok:
-                return recorded_outputs(outcome)
+                return committed_outputs(outcome, out.events)
             if outcome.code not in ("conflict:item_version", "conflict:item_state"):
                 log.warning("%s: pick of %s by %s refused: %s", ctx.id, event.subject,
                             agent_id, outcome.code)
