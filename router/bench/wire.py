@@ -20,9 +20,9 @@ from confluent_kafka.cimpl import NewTopic
 
 from router.bench.traffic import paced
 from router.settings import Settings
+from router.topics import FIXED_PRODUCER_SETTINGS
 
-PRODUCER_CONFIG = {"acks": "all", "linger.ms": 5, "enable.idempotence": True,
-                   "partitioner": "murmur2_random"}
+PRODUCER_CONFIG = {"acks": "all", "linger.ms": 5, **FIXED_PRODUCER_SETTINGS}
 CONSUMER_CONFIG = {"enable.auto.commit": False, "fetch.wait.max.ms": 100}
 
 

@@ -27,9 +27,7 @@ from router.contract.codec import DEFAULT_MAX_BYTES
 from router.contract.envelope import Event
 from router.contract.topics import DEFAULT_PREFIX
 from router.settings import Settings
-
-FIXED_PRODUCER_SETTINGS = {"enable.idempotence": True, "partitioner": "murmur2_random"}
-"""What the router depends on; `producer_config` may not change these."""
+from router.topics import FIXED_PRODUCER_SETTINGS  # `producer_config` may not change these
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,4 @@ def _uuid5(name: str) -> str:
 def record_id(topic: str, partition: int, offset: int, kind: str = "dead_letter") -> str:
     """Id of an output caused by a Kafka record rather than by a decoded event (dead
     letters): the record's coordinates are its identity across redeliveries."""
-    return str(
-        uuid.uuid5(NAMESPACE, f"kafka{_SEP}{topic}{_SEP}{partition}{_SEP}{offset}{_SEP}{kind}")
-    )
+    return _uuid5(f"kafka{_SEP}{topic}{_SEP}{partition}{_SEP}{offset}{_SEP}{kind}")

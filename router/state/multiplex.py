@@ -35,6 +35,8 @@ _MORE = object()  # hiredis: no complete reply buffered yet
 def pack(command: Sequence[Any]) -> bytes:
     """One command in the Redis protocol (raises for an argument it cannot carry)."""
     return hiredis.pack_command(tuple(command))  # type: ignore[no-any-return]
+
+
 READ_CHUNK = 1 << 16
 CLIENT_NAME = "router-scripts"
 

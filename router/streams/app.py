@@ -52,7 +52,6 @@ from router.topics import (
     TIMERS,
     WORK_ITEMS,
     topic_name,
-    topics,
 )
 
 log = logging.getLogger(__name__)
@@ -105,9 +104,8 @@ def build_app(settings: Settings) -> faust.App:
         topic_partitions=settings.topic_partitions,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        # The relay publishes in rounds; 2 ms lets a few rounds share a produce request
-        # instead of each paying for its own (about a tenth of the worker's time at a
-        # steady 500 items/s).
+        # Faust's producer sends only timers and dead letters (outputs go through the
+        # OutputProducer); 2 ms lets a sweep's timers share a produce request.
         producer_linger=0.002,
         producer_max_request_size=DEAD_LETTER_MAX_MESSAGE_BYTES,
         # A killed worker's partitions move after 10 s instead of Faust's default 60 s.
@@ -119,10 +117,7 @@ def build_app(settings: Settings) -> faust.App:
         config, {t: backend.tenant(t) for t in known_tenants},
         _config_version(settings, config.version),
     ))
-    outputs = {
-        contract.name: _raw_topic(app, contract.name)
-        for contract in topics(settings) if contract.direction == "out"
-    }
+    dead_letter = _raw_topic(app, topic_name(settings, DEAD_LETTER))
     timers = _raw_topic(app, topic_name(settings, TIMERS))
 
     # Outputs go out through librdkafka (see output_producer.py); timers and dead
@@ -149,7 +144,7 @@ def build_app(settings: Settings) -> faust.App:
             suffix=suffix,
             event_types=input_types(suffix),
             handler=route,
-            dead_letter=outputs[topic_name(settings, DEAD_LETTER)],
+            dead_letter=dead_letter,
             known_tenants=known_tenants,
             max_bytes=settings.max_event_bytes,
         )

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from router.topics import DEAD_LETTER_MAX_MESSAGE_BYTES
+from router.topics import DEAD_LETTER_MAX_MESSAGE_BYTES, FIXED_PRODUCER_SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,8 @@ class OutputProducer:
                  poll_interval_s: float = 0.05) -> None:
         self._producer = Producer({
             "bootstrap.servers": bootstrap,
-            "enable.idempotence": True,
+            **FIXED_PRODUCER_SETTINGS,
             "acks": "all",
-            "partitioner": "murmur2_random",
             "linger.ms": linger_ms,
             "message.max.bytes": DEAD_LETTER_MAX_MESSAGE_BYTES,
             "message.timeout.ms": DELIVERY_TIMEOUT_MS,

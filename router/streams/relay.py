@@ -23,10 +23,11 @@ import orjson
 from router.contract.topics import output_topic
 from router.observability import metrics
 from router.state.outbox import Batch, RedisOutbox
+from router.streams.output_producer import Record
 
 log = logging.getLogger(__name__)
 
-SendBatch = Callable[[Sequence[tuple[str, bytes, bytes]]], Awaitable[None]]
+SendBatch = Callable[[Sequence[Record]], Awaitable[None]]
 """Publishes (topic, key, value) records in order; returns once the broker acknowledged
 every one, raises if any failed."""
 Observe = Callable[[Sequence[dict[str, Any]]], None]
@@ -105,7 +106,7 @@ class OutboxRelay:
         self.holding.clear()
 
     async def _publish(self, batch: Batch) -> int:
-        records: list[tuple[str, bytes, bytes]] = []
+        records: list[Record] = []
         heads: list[dict[str, Any]] = []
         for payload in (*batch.late, *batch.slots):
             for raw in orjson.loads(payload):
