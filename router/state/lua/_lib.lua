@@ -98,17 +98,16 @@ end
 
 -- Agent capacity bookkeeping -------------------------------------------------------
 
--- Marks the agent's hash changed: `cv` takes the tenant's next change number (never
--- reused, even if the agent is removed and registered again), so a reader that cached
--- the agent under its `cv` knows the cached copy is still exact (read_agents.lua).
-local function touch_agent(ak)
-  redis.call('HSET', ak, 'cv', redis.call('INCR', k_agents_cv()))
-end
-
--- Puts the agent into (or takes it out of) the ready index of each of its queues:
--- indexed presence and room (free units, a profile with room, or no unit accounting).
+-- After any write to an agent's hash: marks it changed and puts the agent into (or
+-- takes it out of) the ready index of each of its queues (indexed presence and room:
+-- free units, a profile with room, or no unit accounting).
+-- Changed: `cv` takes the tenant's next change number (never reused, even if the agent
+-- is removed and registered again), so a reader that cached the agent under its `cv`
+-- knows the cached copy is still exact (read_agents.lua). One step for both, so no
+-- writer can reindex and forget to mark the change.
 local function reindex(aid)
   local ak = k_agent(aid)
+  redis.call('HSET', ak, 'cv', redis.call('INCR', k_agents_cv()))
   local f = redis.call('HMGET', ak, 'ix', 'tu', 'uu', 'qs', 'pls')
   local free = num(f[2]) - num(f[3])
   local room = free > 0 or num(f[2]) == 0
@@ -134,7 +133,6 @@ local function release(aid, units, profiles)
   if units > 0 then redis.call('HINCRBY', ak, 'uu', -units) end
   for _, p in ipairs(profiles) do redis.call('HINCRBY', ak, 'pu:' .. p, -1) end
   redis.call('HSET', ak, 'rel', NOW)
-  touch_agent(ak)
   reindex(aid)
 end
 

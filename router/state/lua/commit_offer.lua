@@ -50,7 +50,6 @@ unqueue(ik, it[1])
 local uu = redis.call('HINCRBY', ak, 'uu', units)
 for _, p in ipairs(profiles) do redis.call('HINCRBY', ak, 'pu:' .. p, 1) end
 redis.call('HSET', ak, 'la:' .. queue, NOW)
-touch_agent(ak)
 reindex(aid)
 local st = 'offered'
 if deadline == '' then st = 'assigned' end

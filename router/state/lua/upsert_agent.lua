@@ -26,7 +26,6 @@ redis.call('HSET', ak, 'snap', ARGV[10], 'bp', ARGV[11], 'ix', ARGV[12], 'tu', A
 local limits = split(ARGV[16])
 for i, p in ipairs(split(ARGV[15])) do redis.call('HSET', ak, 'pl:' .. p, limits[i]) end
 local v = redis.call('HINCRBY', ak, 'v', 1)
-touch_agent(ak)
 local revoked = {}
 if ARGV[17] == '1' then
   revoked = redis.call('ZRANGE', KEYS[4], 0, -1)
