@@ -360,13 +360,20 @@ class RedisStore:
         again, which was most of an item cycle's cost."""
         if limit <= 0:
             return []
-        if self._b.scripts.epoch != self._ready_epoch:  # change numbers may repeat now
-            self._ready_agents, self._ready_epoch = {}, self._b.scripts.epoch
-        held = self._ready_agents.get(queue, {})
-        known = SEP.join(f"{agent_id}{SEP}{cv}" for agent_id, (cv, _) in held.items())
-        rows = await self._b.scripts.run(
-            "read_agents", [keys.queue_ready(self._tenant, queue)], [self._p, str(limit), known]
-        )
+        scripts = self._b.scripts
+        while True:
+            sent_under = scripts.epoch
+            if sent_under != self._ready_epoch:  # change numbers may repeat now
+                self._ready_agents, self._ready_epoch = {}, sent_under
+            held = self._ready_agents.get(queue, {})
+            known = SEP.join(f"{agent_id}{SEP}{cv}" for agent_id, (cv, _) in held.items())
+            rows = await scripts.run(
+                "read_agents", [keys.queue_ready(self._tenant, queue)],
+                [self._p, str(limit), known])
+            # The loss may come to light in this very call (NOSCRIPT, a reconnect): then
+            # the change numbers just sent are not to be trusted; read again, holding none.
+            if not held or scripts.epoch == sent_under:
+                break
         fresh: dict[str, tuple[str, AgentState]] = {}
         agents = []
         for row in rows:

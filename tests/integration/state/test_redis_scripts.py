@@ -13,6 +13,7 @@ import redis.asyncio
 import redis.exceptions
 
 from router.state import RedisBackend, keys
+from tests.integration.stack import Stack
 from tests.unit.state.contract import NOW, agent, commit, enqueue, ids, item
 
 
@@ -219,5 +220,28 @@ async def test_held_agents_are_dropped_when_redis_may_have_lost_its_data(
         await redis_backend.client.delete(key)  # as if restored from an older copy
     await redis_backend.client.script_flush()
     await redis_backend.tenant(tenant).upsert_agent("a2", agent("x", total_units=7), now=NOW)
+    assert await redis_backend.client.hget(keys.agent(tenant, "x"), "cv") == b"1"  # again
+    assert [a.total_units for a in await store.candidate_agents("q", 10)] == [7]
+
+
+async def test_held_agents_are_dropped_when_the_read_itself_finds_data_lost(
+    redis_backend: RedisBackend, stack: Stack,
+) -> None:
+    """As above, but another worker re-registered the agent, so this worker's first call
+    after the loss is the agent read itself: it must not trust the change numbers it sent
+    before it learned of the loss."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    store = redis_backend.tenant(tenant)
+    await store.upsert_agent("a1", agent("x", total_units=3), now=NOW)
+    for _ in range(2):  # the second read already holds x (the first loaded the script)
+        assert [a.total_units for a in await store.candidate_agents("q", 10)] == [3]
+    async for key in redis_backend.client.scan_iter(match=f"{keys.prefix(tenant)}*"):
+        await redis_backend.client.delete(key)  # as if restored from an older copy
+    await redis_backend.client.script_flush()
+    other = RedisBackend.from_url(stack.redis_url)
+    try:
+        await other.tenant(tenant).upsert_agent("a2", agent("x", total_units=7), now=NOW)
+    finally:
+        await other.aclose()
     assert await redis_backend.client.hget(keys.agent(tenant, "x"), "cv") == b"1"  # again
     assert [a.total_units for a in await store.candidate_agents("q", 10)] == [7]
