@@ -24,6 +24,9 @@ HOLD_AFTER_COMMIT_S = 1.0
 """Longer than a cycle keeps a view; short enough that an item declined and queued
 again at once is soon visible to agent cycles (its own item cycle does not look)."""
 
+PRUNE_ABOVE = 4096
+"""Claims kept before expired ones are forgotten (at least)."""
+
 
 class Claims:
     def __init__(self, clock: Callable[[], float] = time.monotonic,
@@ -31,15 +34,19 @@ class Claims:
         self._clock = clock
         self._hold_s = hold_s
         self._until: dict[Claim, float] = {}
+        self._prune_above = PRUNE_ABOVE
 
     def claim(self, item: Claim) -> None:
         self._until[item] = float("inf")
 
     def committed(self, item: Claim) -> None:
         self._until[item] = self._clock() + self._hold_s
-        if len(self._until) > 4096:  # forget expired claims now and then
+        if len(self._until) > self._prune_above:  # forget expired claims now and then
             now = self._clock()
             self._until = {i: t for i, t in self._until.items() if t > now}
+            # More live claims than the threshold (a high commit rate) must not make
+            # every commit rebuild the dict: prune again only once it has doubled.
+            self._prune_above = max(PRUNE_ABOVE, 2 * len(self._until))
 
     def release(self, item: Claim) -> None:
         self._until.pop(item, None)
