@@ -46,6 +46,26 @@ def source(name: str) -> str:
     return text
 
 
+Pending = tuple[tuple[Any, ...], asyncio.Future[Any]]
+"""One queued call: its EVALSHA arguments and its caller's future."""
+
+
+def _packed(batch: list[Pending]) -> tuple[list[Pending], list[bytes]]:
+    """The calls that could be packed, and their packed commands; a call with an argument
+    the protocol cannot carry fails alone, so the replies stay aligned with the rest."""
+    sendable: list[Pending] = []
+    packed: list[bytes] = []
+    for args, future in batch:
+        try:
+            packed.append(pack(("EVALSHA", *args)))
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+            continue
+        sendable.append((args, future))
+    return sendable, packed
+
+
 class AutoPipeline:
     """EVALSHAs issued in the same turn of the event loop, sent as one pipeline.
 
@@ -61,7 +81,7 @@ class AutoPipeline:
         self.connection = _multiplexed(client)
         """Our own pipelined connection when the client's is plain TCP, else None
         (redis-py's pipeline then)."""
-        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._pending: list[Pending] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flushing: set[asyncio.Task[None]] = set()
 
@@ -81,31 +101,16 @@ class AutoPipeline:
         self._flushing.add(task)  # held until done: the loop keeps only weak references
         task.add_done_callback(self._flushing.discard)
 
-    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
-        if self.connection is not None:
-            packed: list[bytes] = []
-            sendable = []
-            for args, future in batch:
-                try:
-                    packed.append(pack(("EVALSHA", *args)))
-                except Exception as exc:  # a bad argument fails its own call only
-                    if not future.done():
-                        future.set_exception(exc)
-                    continue
-                sendable.append((args, future))
-            batch = sendable
-            if not batch:
-                return
+    async def _send(self, batch: list[Pending]) -> None:
+        connection = self.connection
         try:
-            if self.connection is not None:
-                results: list[Any] = await self.connection.execute(packed)
-            elif len(batch) == 1:
-                results = [await self._call(batch[0][0])]
+            if connection is not None:
+                batch, packed = _packed(batch)
+                if not batch:
+                    return
+                results: list[Any] = await connection.execute(packed)
             else:
-                pipe = self._client.pipeline(transaction=False)
-                for args, _ in batch:
-                    pipe.evalsha(*args)
-                results = await pipe.execute(raise_on_error=False)
+                results = await self._via_redis_py(batch)
         except BaseException as exc:  # every waiter gets the failure, cancellation too
             for _, future in batch:
                 if not future.done():
@@ -120,6 +125,14 @@ class AutoPipeline:
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+    async def _via_redis_py(self, batch: list[Pending]) -> list[Any]:
+        if len(batch) == 1:
+            return [await self._call(batch[0][0])]
+        pipe = self._client.pipeline(transaction=False)
+        for args, _ in batch:
+            pipe.evalsha(*args)
+        return list(await pipe.execute(raise_on_error=False))
 
     async def _call(self, args: tuple[Any, ...]) -> Any:
         try:
