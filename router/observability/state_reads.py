@@ -28,7 +28,7 @@ from router.core.types import AgentState, WorkItem
 from router.state import codec, keys
 from router.state.codec import SEP
 from router.state.member import item_of
-from router.state.scripts import Client
+from router.state.scripts import Client, source
 
 AFFINITY = "affinity"
 DEFAULT = "default"
@@ -111,15 +111,7 @@ async def _items(client: Client, tenant: str, item_ids: Sequence[str]) -> list[W
 
 
 OFFERED_CHUNK = 2_000
-_OFFERED_LUA = """
-local ids = redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[3])
-local out = {#ids}
-for _, oid in ipairs(ids) do
-  local f = redis.call('HMGET', ARGV[1] .. 'offer:' .. oid, 'queue', 'item')
-  if f[1] and f[2] then out[#out + 1] = f[1] out[#out + 1] = f[2] end
-end
-return out
-"""
+_OFFERED_LUA = source("read_offered")
 
 
 async def read_offered(client: Client, tenant: str, limit: int = MAX_OFFERS) -> Counter[str]:
