@@ -271,7 +271,7 @@ def decide_for_queue(
     cycle's local snapshot, so one cycle never over-commits an agent.
     """
     size = block_size if block_size is not None else _block_size(workstreams)
-    current = {a.id: a for a in agents}
+    view = ChargedView(agents)
     decisions: list[Decision] = []
     for item in top_block(items, queue, now, size):
         ws = workstreams.get(item.workstream)
@@ -279,11 +279,26 @@ def decide_for_queue(
             expl = Explanation(queue=queue.id, notes=(f"unknown workstream {item.workstream!r}",))
             decisions.append(Skip(reason="unknown_workstream", item=item, explanation=expl))
             continue
-        decision = decide_for_item(item, queue, ws, list(current.values()), now, policy)
-        if isinstance(decision, Offer):
-            current[decision.agent.id] = consume(decision.agent, ws.capacity, queue.id, now)
-        decisions.append(decision)
+        decisions.append(view.decide(item, queue, ws, now, policy))
     return decisions
+
+
+class ChargedView:
+    """Agents as a run of item decisions leaves them: each offer charges its agent here,
+    as the store will on commit, so the next decision never over-commits an agent.
+    Shared by queue cycles and by item decisions made together (service layer)."""
+
+    def __init__(self, agents: Iterable[AgentState]) -> None:
+        self._current = {a.id: a for a in agents}
+
+    def decide(self, item: WorkItem, queue: Queue, workstream: Workstream, now: float,
+               policy: Policy = DEFAULT_POLICY) -> Decision:
+        decision = decide_for_item(item, queue, workstream, list(self._current.values()),
+                                   now, policy)
+        if isinstance(decision, Offer):
+            self._current[decision.agent.id] = consume(decision.agent, workstream.capacity,
+                                                       queue.id, now)
+        return decision
 
 
 def _block_size(workstreams: Mapping[str, Workstream]) -> int:

@@ -17,11 +17,10 @@ import asyncio
 from dataclasses import dataclass
 
 from router.config.model import Queue, Workstream
-from router.core.capacity import consume
-from router.core.decide import decide_for_item
-from router.core.decision import Decision, Offer
+from router.core.decide import ChargedView
+from router.core.decision import Decision
 from router.core.policy import Policy
-from router.core.types import AgentState, WorkItem
+from router.core.types import WorkItem
 from router.state.store import Store
 
 
@@ -73,18 +72,13 @@ class ItemDecisions:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
-        view: list[AgentState] = list(agents)
+        view = ChargedView(agents)
         for entry in entries:
             if entry.future.done():  # its cycle was cancelled
                 continue
             try:
-                decision = decide_for_item(entry.item, entry.queue, entry.workstream, view,
-                                           entry.now, policy)
-                if isinstance(decision, Offer):
-                    chosen = decision.agent.id
-                    view = [consume(agent, entry.workstream.capacity, entry.queue.id,
-                                    entry.now) if agent.id == chosen else agent
-                            for agent in view]
+                decision = view.decide(entry.item, entry.queue, entry.workstream, entry.now,
+                                       policy)
             except Exception as exc:  # a bug deciding one item must not sink the others
                 entry.future.set_exception(exc)
                 continue
