@@ -49,7 +49,10 @@ class Settings:
     """Most input records of one topic handled together (concurrently across keys)."""
     batch_wait_ms: int = 0
     """How long a batch stays open for more records after its first arrived; 0 takes
-    the records already there, so batches grow only while the previous one is handled."""
+    the records already there, so batches grow only while earlier ones are handled."""
+    batches_in_flight: int = 3
+    """Batches of one input topic handled at once (acknowledged in order): while one
+    waits on Redis, the next is decided."""
 
     def to_env(self) -> dict[str, str]:
         """The variables that make a child process (a worker, the demo) see these settings."""
@@ -68,6 +71,7 @@ class Settings:
             "ROUTER_QUEUE_SWEEP_MS": str(self.queue_sweep_ms),
             "ROUTER_BATCH_MAX": str(self.batch_max),
             "ROUTER_BATCH_WAIT_MS": str(self.batch_wait_ms),
+            "ROUTER_BATCHES_IN_FLIGHT": str(self.batches_in_flight),
         }
         if self.config_path is not None:
             env["ROUTER_CONFIG"] = str(self.config_path)
@@ -95,4 +99,5 @@ class Settings:
             queue_sweep_ms=_int(env, "ROUTER_QUEUE_SWEEP_MS", cls.queue_sweep_ms, 0),
             batch_max=_int(env, "ROUTER_BATCH_MAX", cls.batch_max, 1),
             batch_wait_ms=_int(env, "ROUTER_BATCH_WAIT_MS", cls.batch_wait_ms, 0),
+            batches_in_flight=_int(env, "ROUTER_BATCHES_IN_FLIGHT", cls.batches_in_flight, 1),
         )

@@ -10,7 +10,6 @@ outputs in the tenant's outbox in Redis; the `OutboxRelay` publishes them in com
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import os
@@ -18,7 +17,8 @@ import socket
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from router.streams.ingest import InboundMessage, Ingest
 from router.streams.output_producer import OutputProducer
 from router.streams.relay import OutboxRelay
 from router.streams.sweeper import Sweeper
+from router.streams.window import BatchWindow
 from router.topics import (
     AGENTS,
     DEAD_LETTER,
@@ -222,54 +223,25 @@ def build_app(settings: Settings) -> faust.App:
     return app
 
 
-STOP_GRACE_S = 30.0
-"""How long a stopping worker lets the batch in hand finish."""
-
-
 def _add_agent(app: faust.App, topic: Any, ingest: Ingest, suffix: str,
                settings: Settings) -> None:
     # Concurrency 1: with more, Faust can commit offsets past unfinished messages. Within
-    # the one actor, a batch is handled concurrently across keys; `take_ready` acks the
-    # batch's records only once the whole batch is handled.
+    # the one actor, up to `batches_in_flight` batches are handled at once, each
+    # concurrently across keys, and acknowledged in order once handled (window.py).
     async def consume(stream: Any) -> AsyncIterator[None]:
-        async for events in take_ready(stream, settings.batch_max,
-                                       settings.batch_wait_ms / 1000):
-            batch = asyncio.ensure_future(
-                ingest.handle_batch([_inbound(event) for event in events]))
-            await _settled(batch, suffix)
-            yield None
+        async def acknowledge(events: Sequence[Any]) -> None:
+            for event in events:
+                await stream.ack(event)
+
+        window = BatchWindow(settings.batches_in_flight, acknowledge, suffix)
+        try:
+            async for events in take_ready(stream, settings.batch_max,
+                                           settings.batch_wait_ms / 1000):
+                messages = [_inbound(event) for event in events]
+                await window.start(partial(ingest.handle_batch, messages), events)
+                yield None
+        finally:
+            await window.close()
 
     consume.__name__ = f"consume_{suffix.replace('-', '_')}"
     app.agent(topic, name=f"router.{suffix}", concurrency=1)(consume)
-
-
-async def _settled(batch: asyncio.Future[None], suffix: str) -> None:
-    """Waits for the batch, which must end handled: `take_ready` acknowledges a batch's
-    records when its generator resumes or closes, and a stopping Faust commits what was
-    acknowledged. So a stop (the actor is cancelled) waits for the batch in hand, and a
-    batch that cannot finish, or fails, ends the process at once, unacknowledged: its
-    records are redelivered, as after a crash, rather than committed unhandled."""
-    try:
-        await asyncio.shield(batch)
-        return
-    except asyncio.CancelledError:
-        log.warning("%s: stopping; finishing the batch in hand first", suffix)
-        deadline = time.monotonic() + STOP_GRACE_S
-        while not batch.done() and time.monotonic() < deadline:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({batch}, timeout=deadline - time.monotonic())
-        if batch.done() and not batch.cancelled() and batch.exception() is None:
-            raise
-        _abandon(suffix, batch)
-    except Exception:
-        _abandon(suffix, batch)
-
-
-def _abandon(suffix: str, batch: asyncio.Future[None]) -> None:
-    error = None if not batch.done() or batch.cancelled() else batch.exception()
-    log.critical("%s: a batch could not be handled (%s); exiting without acknowledging "
-                 "it, so its records are delivered again", suffix,
-                 repr(error) if error else f"not done after {STOP_GRACE_S:.0f} s",
-                 exc_info=error)
-    logging.shutdown()
-    os._exit(70)  # EX_SOFTWARE; no Faust shutdown: it would commit the acknowledgements

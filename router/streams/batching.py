@@ -6,11 +6,11 @@ full, so at a steady rate every record sat up to that window before anyone looke
 (10 ms of a 25 ms budget), and a shorter window made batches too small to keep up. Here a
 batch closes when the records already queued are in it (plus an optional linger), so
 batches stay small when traffic is light and grow by themselves under load, while the
-previous batch is being handled.
+batches before are being handled.
 
-Acknowledgement is the same as `take_events`: the stream's automatic acks are off, and a
-batch's records are acknowledged only when the consumer asks for the next batch (or
-closes the generator), that is after the batch was handled.
+Acknowledgement is the caller's (see window.py): the stream's automatic acks are off and
+nothing here acknowledges, because batches are handled a few at a time and a record may
+be acknowledged only once it and every record before it were handled.
 """
 
 from __future__ import annotations
@@ -19,28 +19,20 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from mode.utils.futures import notify
-
 
 async def take_ready(stream: Any, max_: int, linger_s: float = 0.0
                      ) -> AsyncIterator[list[Any]]:
-    """Yield lists of at most `max_` Faust events: as soon as one is buffered (after
-    `linger_s` more, if set, unless the buffer fills first)."""
+    """Yield lists of at most `max_` Faust events, unacknowledged: as soon as one is
+    buffered (after `linger_s` more, if set, unless the buffer fills first). Records go
+    on buffering while the caller handles a batch, up to `max_`."""
     events: list[Any] = []
     ready = asyncio.Event()
     full = asyncio.Event()
     consumed = asyncio.Event()
-    consuming: asyncio.Future[None] | None = None
 
     async def add_to_buffer(value: Any) -> Any:
         # Runs in the stream's passive drainer, once per record, in order.
-        nonlocal consuming
         try:
-            if consuming is not None:  # a batch is out: hold this record until it is done
-                try:
-                    await consuming
-                finally:
-                    consuming = None
             event = stream.current_event
             if event is None:
                 raise RuntimeError("a record reached the batch buffer without its event")
@@ -89,18 +81,12 @@ async def take_ready(stream: Any, max_: int, linger_s: float = 0.0
                 # agent's cancellation never arrives.
                 ready.clear()
                 continue
-            consuming = asyncio.get_running_loop().create_future()
-            try:
-                yield list(events)
-            finally:
-                batch = list(events)
-                events.clear()
-                for event in batch:
-                    await stream.ack(event)
-                notify(consuming)
-                ready.clear()
-                full.clear()
-                consumed.set()
+            batch = list(events)
+            events.clear()
+            ready.clear()
+            full.clear()
+            consumed.set()  # a drainer waiting on a full buffer goes on
+            yield batch
     finally:
         stop_watch.cancel()
         stream.enable_acks = previous_acks

@@ -6,11 +6,12 @@ dead-letter topic byte for byte with the reason, and the stream moves on. A depe
 that is down (Redis) is different: the record is retried until it succeeds, because
 dead-lettering valid events during an outage would lose them in effect.
 
-A batch is handled concurrently across keys and in order within a key: Kafka orders
-only records of one key (one partition), and every event the router consumes is keyed
-by the entity it changes, so records of different keys carry no order to keep. The
-store's commits are atomic and re-checked, so concurrent cycles that want the same
-agent or item conflict and re-decide rather than double-book.
+A batch is handled concurrently across keys and in order within a key, also across the
+batches handled at once (window.py): Kafka orders only records of one key (one
+partition), and every event the router consumes is keyed by the entity it changes, so
+records of different keys carry no order to keep. The store's commits are atomic and
+re-checked, so concurrent cycles that want the same agent or item conflict and
+re-decide rather than double-book.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -73,25 +75,39 @@ class Ingest:
         self._known_tenants = known_tenants
         self._max_bytes = max_bytes
         self._backoff = retry_backoff_s
+        self._runs: dict[bytes | None, asyncio.Future[None]] = {}
+        """The latest unfinished run of each key, across the batches out."""
 
     async def handle_batch(self, messages: Sequence[InboundMessage]) -> None:
         """Each key's records in order, the keys concurrently; returns when all are
-        handled (their outputs in the outbox), so the batch can be acknowledged."""
-        if len(messages) == 1:
-            await self.handle(messages[0])
-            return
+        handled (their outputs in the outbox), so the batch can be acknowledged. Several
+        batches may be out at once: a key's run waits for its run in an earlier batch."""
         by_key: dict[bytes | None, list[InboundMessage]] = {}
         for message in messages:
             by_key.setdefault(message.key, []).append(message)
+        runs = []
+        for key, run in by_key.items():
+            task = asyncio.ensure_future(self._in_order(run, self._runs.get(key)))
+            self._runs[key] = task
+            task.add_done_callback(partial(self._forget, key))
+            runs.append(task)
         # Every key's run finishes before a failure is raised: an orphaned run would go
         # on handling a key while the records after it are handled elsewhere.
-        outcomes = await asyncio.gather(*(self._in_order(run) for run in by_key.values()),
-                                        return_exceptions=True)
+        outcomes = await asyncio.gather(*runs, return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
 
-    async def _in_order(self, messages: list[InboundMessage]) -> None:
+    def _forget(self, key: bytes | None, run: asyncio.Future[None]) -> None:
+        if self._runs.get(key) is run:
+            del self._runs[key]
+
+    async def _in_order(self, messages: list[InboundMessage],
+                        earlier: asyncio.Future[None] | None) -> None:
+        if earlier is not None:
+            # Raises if the earlier run failed: a key's later records are not handled
+            # past a failure (the worker exits, and both batches are delivered again).
+            await asyncio.shield(earlier)
         for message in messages:
             await self.handle(message)
 

@@ -1,6 +1,6 @@
 """Input batches (router/streams/batching.py) on a real Faust stream over an in-memory
 channel: what a batch holds, when it is handed over, and when its records are
-acknowledged."""
+acknowledged (never here: see test_window.py)."""
 
 from __future__ import annotations
 
@@ -109,10 +109,12 @@ def test_records_arriving_while_a_batch_is_handled_form_the_next_batch() -> None
     assert asyncio.run(scenario()) == [[0], [1, 2, 3, 4]]
 
 
-def test_records_are_acknowledged_only_once_their_batch_was_handled() -> None:
-    _, acks = asyncio.run(_run(list(range(5)), 2, _idle, before=True))
-    assert [value for value, _ in acks] == [0, 1, 2, 3, 4]
-    assert not any(during for _, during in acks)
+def test_acknowledgement_is_left_to_the_caller() -> None:
+    # Batches are handled a few at a time and acknowledged in order by window.py; an
+    # acknowledgement here would commit records that are still being handled.
+    batches, acks = asyncio.run(_run(list(range(5)), 2, _idle, before=True))
+    assert sum(map(len, batches)) == 5
+    assert acks == []
 
 
 def test_a_consumer_waiting_for_records_stops_when_cancelled() -> None:

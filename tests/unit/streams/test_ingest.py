@@ -93,3 +93,62 @@ def test_an_undecodable_record_is_dead_lettered_without_calling_the_handler() ->
     asyncio.run(_ingest(never, sink).handle(_message(b"\xff\xfe", b"contoso/x")))
     [(_, dl_value)] = sink.records
     assert orjson.loads(dl_value)["data"]["reason"].startswith("not valid JSON")
+
+
+def _numbered(subject: str, n: int) -> InboundMessage:
+    event = msgspec.structs.replace(EXAMPLES["work_item.created"], id=f"event-{n}",
+                                    subject=subject)
+    return InboundMessage(topic="router.work-items", partition=0, offset=n, key=event.key,
+                          value=encode(event), headers=[])
+
+
+def test_a_keys_records_stay_in_order_across_batches_handled_at_once() -> None:
+    # Batch 1's record of key `a` is slow; batch 2, started meanwhile, holds the next
+    # record of `a` (which must wait for it) and one of `b` (which need not).
+    log: list[str] = []
+
+    async def handler(event: Event[Any], message: InboundMessage) -> None:
+        name = f"{event.subject}{message.offset}"
+        log.append(f"{name} started")
+        await asyncio.sleep(0.05 if message.offset == 1 else 0.001)
+        log.append(f"{name} handled")
+
+    async def scenario() -> None:
+        ingest = _ingest(handler, CollectingSink())
+        first = asyncio.ensure_future(ingest.handle_batch([_numbered("a", 1)]))
+        await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(ingest.handle_batch(
+            [_numbered("a", 2), _numbered("b", 3)]))
+        await asyncio.gather(first, second)
+
+    asyncio.run(scenario())
+    assert log.index("a1 handled") < log.index("a2 started")
+    assert log.index("b3 handled") < log.index("a1 handled")
+
+
+def test_a_keys_later_records_are_not_handled_after_its_earlier_batch_failed() -> None:
+    # A failed batch ends the worker (window.py); until then, nothing later of its keys
+    # may be handled, or the redelivery would replay them out of order.
+    handled: list[int] = []
+
+    async def handler(_event: Event[Any], _message: InboundMessage) -> None:
+        raise AssertionError("replaced below")
+
+    async def scenario() -> list[BaseException | None]:
+        ingest = _ingest(handler, CollectingSink())
+
+        async def unavailable(message: InboundMessage) -> None:
+            await asyncio.sleep(0.01)
+            if message.offset == 1:
+                raise RuntimeError("the dead-letter topic is unreachable")
+            handled.append(message.offset)
+
+        ingest.handle = unavailable  # type: ignore[method-assign]
+        first = asyncio.ensure_future(ingest.handle_batch([_numbered("a", 1)]))
+        second = asyncio.ensure_future(ingest.handle_batch([_numbered("a", 2)]))
+        outcomes = await asyncio.gather(first, second, return_exceptions=True)
+        return [o if isinstance(o, BaseException) else None for o in outcomes]
+
+    outcomes = asyncio.run(scenario())
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
+    assert handled == []
