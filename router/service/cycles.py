@@ -23,7 +23,7 @@ from router.core.decide import (
     decide_for_agent,
     decide_for_queue,
 )
-from router.core.decision import Offer
+from router.core.decision import Decision, Offer
 from router.core.prioritize import priority_key, ruleset_uses_time
 from router.core.types import AgentState, WorkItem
 from router.observability.cycles import timed
@@ -47,13 +47,24 @@ class Cycles:
     def __init__(self, ctx: TenantRouting) -> None:
         self._ctx = ctx
 
+    def decide_early(self, item: WorkItem, queue: Queue, workstream: Workstream,
+                     now: float) -> asyncio.Future[Decision]:
+        """The decision for an item about to be queued, made while it is written; pass
+        it to `offer_item` as `decided`."""
+        ctx = self._ctx
+        return asyncio.ensure_future(ctx.item_decisions.decide(
+            ctx.store, ctx.policy, item, queue, workstream, now))
+
     @timed("item")
     async def offer_item(self, item_id: str, cause_id: str, now: float, *,
-                         known: ItemRecord | None = None) -> list[Event[Any]]:
+                         known: ItemRecord | None = None,
+                         decided: asyncio.Future[Decision] | None = None
+                         ) -> list[Event[Any]]:
         """Item-triggered: the best agent for `item_id`, if the item is still queued.
 
         `known` is the item's record when the caller has just created it: then this
-        cause is new (nothing earlier to re-emit) and the first attempt needs no read."""
+        cause is new (nothing earlier to re-emit) and the first attempt needs no read.
+        `decided` is the first attempt's decision when it was made for `known.item`."""
         ctx = self._ctx
         commit_id = derive_id(cause_id, "item-cycle", 0)
         if known is None:
@@ -68,8 +79,11 @@ class Cycles:
             workstream = ctx.workstreams.get(record.item.workstream)
             if workstream is None or queue is None:
                 return []
-            decision = await ctx.item_decisions.decide(ctx.store, ctx.policy, record.item,
-                                                       queue, workstream, now)
+            if decided is not None:
+                decision, decided = await decided, None
+            else:
+                decision = await ctx.item_decisions.decide(ctx.store, ctx.policy,
+                                                           record.item, queue, workstream, now)
             if not isinstance(decision, Offer):
                 return []
             outcome, events = await self._commit(decision, record.version, commit_id, now)

@@ -181,6 +181,25 @@ def test_a_redelivered_event_re_emits_identical_outputs_and_changes_nothing() ->
     run(scenario())
 
 
+def test_a_redelivered_creation_leaves_no_early_decision_behind() -> None:
+    # A new item is decided while it is written; on a redelivery the write finds the
+    # item already there, and the decision made for it must be dropped, not left
+    # pending (it would hold a charge on the agents) or failing unseen.
+    async def scenario() -> list[dict[str, Any]]:
+        errors: list[dict[str, Any]] = []
+        asyncio.get_running_loop().set_exception_handler(lambda _, ctx: errors.append(ctx))
+        service = _service(Clock())
+        await service.handle(_agent("ana", ["general"]))
+        created = _item("c1")
+        await service.handle(created)
+        assert await service.handle(created) != []
+        await asyncio.sleep(0.01)
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+        return errors
+
+    assert run(scenario()) == []
+
+
 def test_an_unknown_workstream_is_reported_not_dropped() -> None:
     async def scenario() -> None:
         service = _service(Clock())
