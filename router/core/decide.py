@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from msgspec import Struct, structs
 
 from router.config.model import Queue, Workstream
+from router.core.agent_memo import AgentMemo
 from router.core.capacity import capacity_problem, consume
 from router.core.decision import (
     MANUAL_ONLY,
@@ -149,6 +150,7 @@ def decide_for_item(
     agents: Sequence[AgentState],
     now: float,
     policy: Policy = DEFAULT_POLICY,
+    memo: AgentMemo | None = None,
 ) -> Decision:
     """The best agent for ``item`` in ``queue`` at ``now``, or why there is none.
 
@@ -158,6 +160,9 @@ def decide_for_item(
     preferred agents in order, win if eligible (P6; they need base eligibility
     only, not an assignment rule); otherwise the queue's method ranks the pool
     (for ``custom``, the agents matched by the first rule matching anyone).
+
+    ``memo`` remembers agents' reasons and keys between decisions over mostly the same
+    agent snapshots (agent_memo.py); the decision is the same with or without it.
     """
     ctx = make_context(item, queue, workstream, policy, now)
     if is_manual_only(item, policy):
@@ -170,7 +175,12 @@ def decide_for_item(
             notes=(f"declined by {len(item.declines)} distinct agents",),
         )
         return Skip(reason=MANUAL_ONLY, item=item, explanation=expl)
-    eligible, filtered = _split(agents, ctx)
+    remembered = memo.evaluate(ctx, agents) if memo is not None else None
+    keys: list[Key] | None = None
+    if remembered is None:
+        eligible, filtered = _split(agents, ctx)
+    else:
+        eligible, filtered, keys = remembered
 
     def base(rule: str | None, notes: tuple[str, ...] = ()) -> Explanation:
         return _explanation(
@@ -211,8 +221,11 @@ def decide_for_item(
         if index is None:
             expl = base(None)
             return Skip(reason=NO_RULE_MATCHED, item=item, explanation=expl)
-    ranker = Ranker(ctx, index)
-    keys = list(map(ranker.key, pool))
+    ranker: Ranker | None = None
+    if keys is None or pool is not eligible:
+        ranker = Ranker(ctx, index)
+        keys = list(map(ranker.key, pool))
+    # Remembered keys are never those of best_worker, the one method with a score.
     first, second = two_smallest(keys)
     winner = pool[first]
     expl = base(_rule_name(queue, index))
@@ -288,13 +301,14 @@ class ChargedView:
     as the store will on commit, so the next decision never over-commits an agent.
     Shared by queue cycles and by item decisions made together (service layer)."""
 
-    def __init__(self, agents: Iterable[AgentState]) -> None:
+    def __init__(self, agents: Iterable[AgentState], memo: AgentMemo | None = None) -> None:
         self._current = {a.id: a for a in agents}
+        self._memo = memo
 
     def decide(self, item: WorkItem, queue: Queue, workstream: Workstream, now: float,
                policy: Policy = DEFAULT_POLICY) -> Decision:
         decision = decide_for_item(item, queue, workstream, list(self._current.values()),
-                                   now, policy)
+                                   now, policy, self._memo)
         if isinstance(decision, Offer):
             self._current[decision.agent.id] = consume(decision.agent, workstream.capacity,
                                                        queue.id, now)

@@ -17,6 +17,7 @@ import asyncio
 from dataclasses import dataclass
 
 from router.config.model import Queue, Workstream
+from router.core.agent_memo import AgentMemo
 from router.core.decide import ChargedView
 from router.core.decision import Decision
 from router.core.policy import Policy
@@ -41,6 +42,9 @@ class ItemDecisions:
         self._due: dict[str, list[_Due]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deciding: set[asyncio.Task[None]] = set()
+        self._memo = AgentMemo()
+        """Agents' reasons and keys, kept across flushes: the store hands back the same
+        snapshots for agents that did not change, so most are not evaluated again."""
 
     async def decide(self, store: Store, policy: Policy, item: WorkItem, queue: Queue,
                      workstream: Workstream, now: float) -> Decision:
@@ -72,7 +76,7 @@ class ItemDecisions:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
-        view = ChargedView(agents)
+        view = ChargedView(agents, self._memo)
         for entry in entries:
             if entry.future.done():  # its cycle was cancelled
                 continue
