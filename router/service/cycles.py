@@ -23,7 +23,7 @@ from router.core.decide import (
     decide_for_agent,
     decide_for_queue,
 )
-from router.core.decision import Decision, Offer
+from router.core.decision import Offer
 from router.core.prioritize import priority_key, ruleset_uses_time
 from router.core.types import AgentState, WorkItem
 from router.observability.cycles import timed
@@ -31,7 +31,7 @@ from router.service.claims import Claim
 from router.service.outputs import Outputs, offer_outputs, utc
 from router.service.tenancy import CANDIDATE_AGENTS, TenantRouting
 from router.state.member import encode_member
-from router.state.model import ItemRecord, OfferCommit, Outcome
+from router.state.model import OfferCommit, Outcome
 
 CONFLICT_RETRIES = 5
 RESORT_PAGE = 1_000
@@ -47,43 +47,62 @@ class Cycles:
     def __init__(self, ctx: TenantRouting) -> None:
         self._ctx = ctx
 
-    def decide_early(self, item: WorkItem, queue: Queue, workstream: Workstream,
-                     now: float) -> asyncio.Future[Decision]:
-        """The decision for an item about to be queued, made while it is written; pass
-        it to `offer_item` as `decided`."""
+    @timed("item")
+    async def admit(self, event_id: str, item: WorkItem, queue: Queue, workstream: Workstream,
+                    bucket: int, order_key: Sequence[float], announced: list[Event[Any]],
+                    now: float) -> list[Event[Any]] | None:
+        """A new item: decided on the queue's agents before it is written, then written
+        and committed in one store call (the decision reads the agents, not the item,
+        and the commit re-checks both). Returns the events of both steps; None when the
+        write was refused (a finished item), nothing written then."""
         ctx = self._ctx
-        return asyncio.ensure_future(ctx.item_decisions.decide(
-            ctx.store, ctx.policy, item, queue, workstream, now))
+        decision = await ctx.item_decisions.decide(ctx.store, ctx.policy, item, queue,
+                                                   workstream, now)
+        outputs = [encoded(e) for e in announced]
+        if not isinstance(decision, Offer):
+            upserted = await ctx.store.upsert_item(
+                event_id, item, queue=queue.id, bucket=bucket, order_key=order_key, now=now,
+                outputs=outputs)
+            if not upserted.ok:
+                return None
+            if upserted.code == "created" and not upserted.duplicate:
+                return announced  # nobody to offer it to: it waits for an agent trigger
+            return announced + await self._offer_item(item.id, event_id, now)
+        commit_id = derive_id(event_id, "item-cycle", 0)
+        commit, events = self._prepared(decision, 1, commit_id, now)
+        upserted, committed = await ctx.store.admit_item(
+            event_id, item, queue=queue.id, bucket=bucket, order_key=order_key, now=now,
+            outputs=outputs, offer_event_id=commit_id, offer=commit,
+            offer_outputs=[encoded(e) for e in events])
+        if not upserted.ok:
+            return None
+        if committed is not None and committed.ok:
+            return announced + committed_outputs(committed, events)
+        # Redelivered, an item that already existed, or a commit that conflicted: the
+        # plain cycle (it replays a recorded commit, else decides afresh).
+        return announced + await self._offer_item(item.id, event_id, now)
 
     @timed("item")
-    async def offer_item(self, item_id: str, cause_id: str, now: float, *,
-                         known: ItemRecord | None = None,
-                         decided: asyncio.Future[Decision] | None = None
-                         ) -> list[Event[Any]]:
-        """Item-triggered: the best agent for `item_id`, if the item is still queued.
+    async def offer_item(self, item_id: str, cause_id: str, now: float) -> list[Event[Any]]:
+        """Item-triggered: the best agent for `item_id`, if the item is still queued."""
+        return await self._offer_item(item_id, cause_id, now)
 
-        `known` is the item's record when the caller has just created it: then this
-        cause is new (nothing earlier to re-emit) and the first attempt needs no read.
-        `decided` is the first attempt's decision when it was made for `known.item`."""
+    async def _offer_item(self, item_id: str, cause_id: str, now: float) -> list[Event[Any]]:
         ctx = self._ctx
         commit_id = derive_id(cause_id, "item-cycle", 0)
-        if known is None:
-            earlier = await self._earlier(commit_id)
-            if earlier is not None:
-                return earlier
+        earlier = await self._earlier(commit_id)
+        if earlier is not None:
+            return earlier
         for _ in range(CONFLICT_RETRIES):
-            record, known = known or await ctx.store.get_item(item_id), None
+            record = await ctx.store.get_item(item_id)
             if record is None or record.state != "queued" or record.queue is None:
                 return []
             queue = ctx.queues.get(record.queue)
             workstream = ctx.workstreams.get(record.item.workstream)
             if workstream is None or queue is None:
                 return []
-            if decided is not None:
-                decision, decided = await decided, None
-            else:
-                decision = await ctx.item_decisions.decide(ctx.store, ctx.policy,
-                                                           record.item, queue, workstream, now)
+            decision = await ctx.item_decisions.decide(ctx.store, ctx.policy, record.item,
+                                                       queue, workstream, now)
             if not isinstance(decision, Offer):
                 return []
             outcome, events = await self._commit(decision, record.version, commit_id, now)
@@ -228,32 +247,34 @@ class Cycles:
         outcome = await self._ctx.store.recorded(commit_id)
         return None if outcome is None else recorded(outcome)
 
-    async def _commit(self, offer: Offer, version: int, commit_id: str,
-                      now: float) -> tuple[Outcome, list[Event[Any]]]:
+    def _prepared(self, offer: Offer, version: int, commit_id: str,
+                  now: float) -> tuple[OfferCommit, list[Event[Any]]]:
+        """What committing `offer` sends the store, and the events it announces."""
         ctx = self._ctx
         workstream = ctx.workstreams[offer.item.workstream]
         out = Outputs(commit_id, ctx.id, utc(now), ctx.config_version)
         offer_outputs(out, offer, commit_id)
-        outcome = await ctx.store.commit_offer(
-            commit_id,
-            OfferCommit(
-                offer_id=commit_id,
-                item_id=offer.item.id,
-                agent_id=offer.agent.id,
-                queue=offer.queue,
-                item_version=version,
-                units=offer.units,
-                profiles=offer.profiles,
-                profile_defaults=dict(ctx.policy.profile_defaults),
-                allowed_presences=workstream.allowed_presences,
-                deadline=offer.expires_at if offer.mode == "offer" else None,
-            ),
-            now=now,
-            outputs=[encoded(e) for e in out.events],
-        )
+        return OfferCommit(
+            offer_id=commit_id,
+            item_id=offer.item.id,
+            agent_id=offer.agent.id,
+            queue=offer.queue,
+            item_version=version,
+            units=offer.units,
+            profiles=offer.profiles,
+            profile_defaults=dict(ctx.policy.profile_defaults),
+            allowed_presences=workstream.allowed_presences,
+            deadline=offer.expires_at if offer.mode == "offer" else None,
+        ), out.events
+
+    async def _commit(self, offer: Offer, version: int, commit_id: str,
+                      now: float) -> tuple[Outcome, list[Event[Any]]]:
+        commit, events = self._prepared(offer, version, commit_id, now)
+        outcome = await self._ctx.store.commit_offer(
+            commit_id, commit, now=now, outputs=[encoded(e) for e in events])
         if outcome.conflict or not outcome.ok:
             return outcome, []
-        return outcome, committed_outputs(outcome, out.events)
+        return outcome, committed_outputs(outcome, events)
 
 
 def encoded(event: Event[Any]) -> str:

@@ -9,7 +9,6 @@ input's id and the input's time, so a redelivered event yields identical outputs
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,7 +19,6 @@ from router.contract import inputs as i
 from router.contract import outputs as o
 from router.contract.envelope import Event
 from router.core.classify import ClassificationFailed, classify
-from router.core.decision import Decision
 from router.core.prioritize import priority_key
 from router.core.requirements import attach_requirements
 from router.core.types import WorkItem
@@ -29,7 +27,7 @@ from router.service.cycles import CONFLICT_RETRIES, Cycles, committed_outputs, e
 from router.service.cycles import recorded as recorded_outputs
 from router.service.outputs import Outputs
 from router.service.tenancy import TenantRouting
-from router.state.model import ItemRecord, OfferCommit, OfferRecord, Outcome
+from router.state.model import OfferCommit, OfferRecord, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -117,29 +115,16 @@ class RoutingService:
         out.add(o.WorkItemQueued, item.id, o.WorkItemQueuedData(
             queue=queue.id, bucket=bucket_name, config_version=ctx.config_version))
         cycles = self._cycles(ctx)
-        # A new item is decided while it is written: the decision reads the queue's
-        # agents, not the item, and the commit re-checks both. That is one Redis round
-        # trip fewer between the input and its offer. Wasted only on a redelivery.
-        early = cycles.decide_early(item, queue, workstream, now) if new else None
-        try:
-            # Announced by the commit itself (dropped by the store if the item is finished).
-            outcome = await ctx.store.upsert_item(
-                event.id, item, queue=queue.id, bucket=bucket, order_key=order_key, now=now,
-                outputs=[encoded(e) for e in out.events])
-        except BaseException:
-            _discard(early)
-            raise
+        if new:
+            admitted = await cycles.admit(event.id, item, queue, workstream, bucket, order_key,
+                                          out.events, now)
+            return [] if admitted is None else admitted
+        # Announced by the commit itself (dropped by the store if the item is finished).
+        outcome = await ctx.store.upsert_item(
+            event.id, item, queue=queue.id, bucket=bucket, order_key=order_key, now=now,
+            outputs=[encoded(e) for e in out.events])
         if not outcome.ok:
-            _discard(early)
             return []
-        if outcome.code == "created" and not outcome.duplicate and outcome.version is not None:
-            # First sight of a new item: its record is what was just written, and no
-            # cycle of this event can have committed before (saves two reads).
-            known = ItemRecord(item=item, state="queued", version=outcome.version,
-                               queue=queue.id)
-            return out.events + await cycles.offer_item(item.id, event.id, now, known=known,
-                                                         decided=early)
-        _discard(early)
         return out.events + await cycles.offer_item(item.id, event.id, now)
 
     async def _unclassified(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
@@ -419,13 +404,3 @@ class RoutingService:
         cycles = self._cycles(ctx)
         return (events + await cycles.offer_item(event.subject, event.id, now)
                 + await self._after_release(ctx, outcome, event.id, now))
-
-
-def _discard(decision: asyncio.Future[Decision] | None) -> None:
-    """An early decision that will not be used: cancelled, or its failure consumed."""
-    if decision is None:
-        return
-    if not decision.done():
-        decision.cancel()
-    elif not decision.cancelled():
-        decision.exception()

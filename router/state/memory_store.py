@@ -277,6 +277,30 @@ class MemoryStore:
 
         return self._run(event_id, now, outputs, body)
 
+    async def admit_item(
+        self,
+        event_id: str,
+        item: WorkItem,
+        *,
+        queue: str,
+        bucket: int,
+        order_key: Sequence[float],
+        now: float,
+        outputs: Sequence[str],
+        offer_event_id: str,
+        offer: OfferCommit,
+        offer_outputs: Sequence[str],
+    ) -> tuple[Outcome, Outcome | None]:
+        # Atomic as one call: neither step awaits anything.
+        upserted = await self.upsert_item(event_id, item, queue=queue, bucket=bucket,
+                                          order_key=order_key, now=now, outputs=outputs)
+        if upserted.duplicate or upserted.code != "created" or not queue:
+            return upserted, None
+        committed = await self.commit_offer(
+            offer_event_id, structs.replace(offer, item_version=upserted.version or 0),
+            now=now, outputs=offer_outputs)
+        return upserted, committed
+
     async def upsert_agent(
         self,
         event_id: str,

@@ -31,6 +31,14 @@ from router.state.scripts import Client, Scripts
 from router.state.store import WrapUpMode
 
 
+def _given(outcome: Outcome, duplicate: bool, outputs: Sequence[str] | None) -> Outcome:
+    """A fresh success is recorded with the outputs given but not sent back: they are
+    the ones just given."""
+    if not duplicate and outputs and outcome.ok:
+        return structs.replace(outcome, outputs=tuple(outputs))
+    return outcome
+
+
 class RedisBackend:
     def __init__(self, client: Client, config: StoreConfig = DEFAULT_CONFIG) -> None:
         self.client = client
@@ -98,11 +106,7 @@ class RedisStore:
             *args,
         ]
         dup, raw = await self._b.scripts.run(script, all_keys, all_args)
-        outcome = codec.decode_outcome(raw, bool(dup), event_id)
-        if not dup and outputs and outcome.ok:
-            # Recorded with the change but not sent back: they are the ones just given.
-            return structs.replace(outcome, outputs=tuple(outputs))
-        return outcome
+        return _given(codec.decode_outcome(raw, bool(dup), event_id), bool(dup), outputs)
 
     # -- mutations ----------------------------------------------------------------------
 
@@ -126,6 +130,43 @@ class RedisStore:
             [keys.work_item(self._tenant, item.id)],
             [item.id, codec.encode_item(item), queue or "", member],
         )
+
+    async def admit_item(
+        self,
+        event_id: str,
+        item: WorkItem,
+        *,
+        queue: str,
+        bucket: int,
+        order_key: Sequence[float],
+        now: float,
+        outputs: Sequence[str],
+        offer_event_id: str,
+        offer: OfferCommit,
+        offer_outputs: Sequence[str],
+    ) -> tuple[Outcome, Outcome | None]:
+        t = self._tenant
+        member = encode_member(bucket, order_key, item.id)
+        all_keys = [keys.seen_events(t), keys.results(t), keys.work_item(t, item.id),
+                    keys.agent(t, offer.agent_id), keys.offer(t, offer.offer_id),
+                    keys.offers_due(t), keys.agent_offers(t, offer.agent_id)]
+        all_args = [
+            self._p, event_id, num(now), *self._common, codec.outputs_arg(outputs),
+            str(self._b.config.terminal_ttl_seconds),
+            item.id, codec.encode_item(item), queue, member,
+            offer_event_id, codec.outputs_arg(offer_outputs),
+            offer.agent_id, offer.offer_id, str(offer.units), SEP.join(offer.profiles),
+            SEP.join(str(offer.profile_defaults.get(p, 0)) for p in offer.profiles),
+            SEP.join(offer.allowed_presences),
+            "" if offer.deadline is None else num(offer.deadline),
+        ]
+        reply = await self._b.scripts.run("admit_item", all_keys, all_args)
+        upserted = _given(codec.decode_outcome(reply[1], bool(reply[0]), event_id),
+                          bool(reply[0]), outputs)
+        if len(reply) == 2:
+            return upserted, None
+        committed = codec.decode_outcome(reply[3], bool(reply[2]), offer_event_id)
+        return upserted, _given(committed, bool(reply[2]), offer_outputs)
 
     async def upsert_items_pipelined(
         self,

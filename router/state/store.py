@@ -61,6 +61,27 @@ class Store(Protocol):
         on offer or assigned keeps its place in the record for a requeue."""
         ...
 
+    async def admit_item(
+        self,
+        event_id: str,
+        item: WorkItem,
+        *,
+        queue: str,
+        bucket: int,
+        order_key: Sequence[float],
+        now: float,
+        outputs: Sequence[str],
+        offer_event_id: str,
+        offer: OfferCommit,
+        offer_outputs: Sequence[str],
+    ) -> tuple[Outcome, Outcome | None]:
+        """A new item queued and offered in one atomic step: ``upsert_item`` and, when
+        that created the item, ``commit_offer(offer_event_id, offer)`` at the version it
+        gave the item (``offer.item_version`` is not read), with the same outcomes,
+        records and outbox slots as the two calls one after the other. The commit's
+        outcome is None when it was not tried (a repeated event, an item that existed)."""
+        ...
+
     async def upsert_agent(
         self,
         event_id: str,

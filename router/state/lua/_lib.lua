@@ -57,15 +57,32 @@ local function seen()
   return nil
 end
 
--- Encodes the outcome (the event id is the hash field, not repeated inside); records it under the event id unless `record` is false
--- (conflicts and not-yet-due timers: nothing changed, the same id may come back).
+-- Drops recorded outcomes past the retention or beyond the count kept (a batch at a time).
+local function trim_seen()
+  local batch = tonumber(ARGV[6])
+  local cutoff = string.format('%.17g', tonumber(NOW) - tonumber(ARGV[4]))
+  local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. cutoff, 'LIMIT', 0, batch)
+  local extra = redis.call('ZCARD', KEYS[1]) - #old - tonumber(ARGV[5])
+  if extra > 0 then
+    if extra > batch then extra = batch end
+    old = redis.call('ZRANGE', KEYS[1], 0, #old + extra - 1)
+  end
+  if #old > 0 then
+    redis.call('ZREM', KEYS[1], unpack(old))
+    redis.call('HDEL', KEYS[2], unpack(old))
+  end
+end
+
+-- Encodes the outcome of `event` (the event id is the hash field, not repeated inside);
+-- records it under the event id unless `record` is false (conflicts and not-yet-due
+-- timers: nothing changed, the same id may come back). `outs` are its outputs: a JSON
+-- array of strings, or '' to reserve the slot.
 -- A recorded change with outputs takes the tenant's next outbox slot (its place in the
 -- publication order, which is therefore the order of the commits): filled here when the
 -- outputs were given, left '' (reserved) for the caller to fill from the outcome.
 -- The outcome recorded for a replay carries the outputs (spliced in as given, not
 -- decoded and encoded again); the one returned now does not, since the caller gave them.
-local function finish(res, record)
-  local outs = ARGV[7]
+local function record_outcome(event, res, record, outs)
   if not res.ok and outs ~= '' then outs = '[]' end  -- given outputs announce a success
   if record and outs ~= '[]' then
     local n = redis.call('INCR', k_outbox_seq())
@@ -78,22 +95,16 @@ local function finish(res, record)
     if outs ~= '[]' and outs ~= '' then
       kept = string.sub(enc, 1, -2) .. ',"outputs":' .. outs .. '}'
     end
-    redis.call('ZADD', KEYS[1], NOW, EVENT)
-    redis.call('HSET', KEYS[2], EVENT, kept)
-    local batch = tonumber(ARGV[6])
-    local cutoff = string.format('%.17g', tonumber(NOW) - tonumber(ARGV[4]))
-    local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. cutoff, 'LIMIT', 0, batch)
-    local extra = redis.call('ZCARD', KEYS[1]) - #old - tonumber(ARGV[5])
-    if extra > 0 then
-      if extra > batch then extra = batch end
-      old = redis.call('ZRANGE', KEYS[1], 0, #old + extra - 1)
-    end
-    if #old > 0 then
-      redis.call('ZREM', KEYS[1], unpack(old))
-      redis.call('HDEL', KEYS[2], unpack(old))
-    end
+    redis.call('ZADD', KEYS[1], NOW, event)
+    redis.call('HSET', KEYS[2], event, kept)
+    trim_seen()
   end
-  return {0, enc}
+  return enc
+end
+
+-- The script's own event: its outcome recorded (see record_outcome) and returned.
+local function finish(res, record)
+  return {0, record_outcome(EVENT, res, record, ARGV[7])}
 end
 
 -- Agent capacity bookkeeping -------------------------------------------------------
@@ -174,4 +185,97 @@ local function unqueue(ik, st)
   local f = redis.call('HMGET', ik, 'q', 'm')
   if st == 'queued' then redis.call('ZREM', k_queue_items(f[1]), f[2]) end
   if st == 'manual' then redis.call('ZREM', k_queue_manual(f[1]), f[2]) end
+end
+
+-- Item and offer changes, shared by their own scripts and admit_item.lua -----------
+
+-- A work item was created or updated (upsert_item.lua has the guarantees). Returns the
+-- outcome to record.
+local function upsert_item(ik, id, snap, queue, member)
+  local st = redis.call('HGET', ik, 'st')
+  if st == 'closed' or st == 'cancelled' then
+    return {ok = false, code = 'terminal', item_id = id}
+  end
+  local code = 'updated'
+  if not st then
+    code = 'created'
+  elseif st == 'queued' or st == 'manual' then
+    unqueue(ik, st)
+  end
+  redis.call('HSET', ik, 'snap', snap, 'q', queue, 'm', member)
+  if not st or st == 'queued' or st == 'unqueued' then
+    if queue ~= '' then
+      redis.call('ZADD', k_queue_items(queue), 0, member)
+      st = 'queued'
+    else
+      st = 'unqueued'
+    end
+  elseif st == 'manual' then
+    if queue ~= '' then redis.call('ZADD', k_queue_manual(queue), 0, member)
+    else st = 'unqueued' end
+  end
+  redis.call('HSET', ik, 'st', st)
+  local v = redis.call('HINCRBY', ik, 'v', 1)
+  return {ok = true, code = code, item_id = id, version = v}
+end
+
+-- One routing decision (commit_offer.lua has the checks and effects). `c` holds the
+-- keys (ik, ak, ok, due, aoffers) and arguments (iid, aid, oid, queue, version, units,
+-- profiles as given, defaults, allowed, deadline, manual). Returns the outcome and
+-- whether to record it (conflicts are not recorded).
+local function commit_offer(c)
+  local ik, ak, ok = c.ik, c.ak, c.ok
+  local iid, aid, oid, queue = c.iid, c.aid, c.oid, c.queue
+  local units = tonumber(c.units)
+  local profiles, defaults = split(c.profiles), split(c.defaults)
+  local deadline = c.deadline
+  local function conflict(what)
+    return {ok = false, code = 'conflict:' .. what, item_id = iid, agent_id = aid,
+      offer_id = oid}, false
+  end
+  local manual = c.manual == '1'
+  local it = redis.call('HMGET', ik, 'st', 'v', 'q', 'm')
+  if it[1] ~= 'queued' and not (manual and it[1] == 'manual') then
+    return conflict('item_state')
+  end
+  if it[2] ~= c.version then return conflict('item_version') end
+  if it[3] ~= queue then return conflict('item_queue') end
+  if redis.call('EXISTS', ok) == 1 then return conflict('offer_id') end
+  local ag = redis.call('HMGET', ak, 'bp', 'tu', 'uu', 'qs')
+  if not ag[1] then return conflict('agent_unknown') end
+  local member, allowed = manual, manual
+  for _, q in ipairs(split(ag[4])) do if q == queue then member = true end end
+  if not member then return conflict('agent_queue') end
+  for _, p in ipairs(split(c.allowed)) do if p == ag[1] then allowed = true end end
+  if not allowed then return conflict('agent_presence') end
+  if units > 0 and num(ag[2]) - num(ag[3]) < units then return conflict('unit_capacity') end
+  local limits, used = {}, {}
+  for i, p in ipairs(profiles) do
+    local pf = redis.call('HMGET', ak, 'pl:' .. p, 'pu:' .. p)
+    local limit = pf[1] and tonumber(pf[1]) or num(defaults[i])
+    if num(pf[2]) + 1 > limit then return conflict('profile_capacity:' .. p) end
+    limits[p], used[p] = limit, num(pf[2]) + 1
+  end
+  -- all checks passed: apply every effect
+  unqueue(ik, it[1])
+  local uu = redis.call('HINCRBY', ak, 'uu', units)
+  for _, p in ipairs(profiles) do redis.call('HINCRBY', ak, 'pu:' .. p, 1) end
+  redis.call('HSET', ak, 'la:' .. queue, NOW)
+  reindex(aid)
+  local st = 'offered'
+  if deadline == '' then st = 'assigned' end
+  redis.call('HSET', ik, 'st', st, 'o', oid, 'a', aid, 'h', '1', 'u', units, 'pf', c.profiles)
+  local v = redis.call('HINCRBY', ik, 'v', 1)
+  local ost = 'pending'
+  if deadline == '' then ost = 'assigned' end
+  redis.call('HSET', ok, 'item', iid, 'agent', aid, 'queue', queue, 'st', ost, 'v', c.version,
+    'u', units, 'pf', c.profiles, 'dl', deadline, 'at', NOW)
+  if deadline ~= '' then
+    redis.call('ZADD', c.due, deadline, oid)
+    redis.call('ZADD', c.aoffers, 0, oid)
+  end
+  local res = {ok = true, code = st, item_id = iid, agent_id = aid, offer_id = oid, version = v,
+    units_used = uu, units_total = num(ag[2])}
+  if #profiles > 0 then res.profile_used = used res.profile_limits = limits end
+  return res, true
 end

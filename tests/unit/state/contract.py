@@ -7,7 +7,7 @@ Test modules import everything from here; their conftest decides which stores th
 from __future__ import annotations
 
 from router.core.types import AgentState, WorkItem
-from router.state import OfferCommit, Store, StoreConfig
+from router.state import OfferCommit, Outcome, Store, StoreConfig
 from tests.unit.state.conftest import MakeStore
 
 NOW = 1_700_000_000.0
@@ -152,6 +152,71 @@ async def test_recorded_returns_what_an_event_id_did_and_nothing_for_conflicts(
     assert again is not None and again.duplicate
     assert again.outputs == first.outputs == ('{"a":1}',)
     assert again.offer_id == first.offer_id
+
+
+# -- admit: upsert and first commit in one step ------------------------------------------
+
+
+async def admit(store: Store, event_id: str, item_id: str, agent_id: str, **kw: object
+                ) -> tuple[Outcome, Outcome | None]:
+    return await store.admit_item(
+        event_id, item(item_id), queue="q", bucket=0, order_key=(NOW,), now=NOW + 1,
+        outputs=[f'{{"of":"{event_id}"}}'], offer_event_id=f"{event_id}/offer",
+        offer=commit(f"o-{item_id}", item_id, agent_id, 0, **kw),
+        offer_outputs=[f'{{"of":"{event_id}/offer"}}'])
+
+
+async def test_admit_is_the_upsert_then_the_commit(store: Store) -> None:
+    await store.upsert_agent("ag", agent("x", total_units=2), now=NOW)
+    upserted, committed = await admit(store, "e1", "i", "x")
+    assert (upserted.ok, upserted.code, upserted.version, upserted.duplicate) == (
+        True, "created", 1, False)
+    assert committed is not None
+    assert (committed.ok, committed.code, committed.version, committed.units_used) == (
+        True, "offered", 2, 1)
+    assert upserted.outputs == ('{"of":"e1"}',)
+    assert committed.outputs == ('{"of":"e1/offer"}',)
+    # Two records and two consecutive slots, as two calls would have left.
+    assert upserted.seq is not None and committed.seq == upserted.seq + 1
+    for event_id in ("e1", "e1/offer"):
+        rec = await store.recorded(event_id)
+        assert rec is not None and rec.outputs == (f'{{"of":"{event_id}"}}',)
+    assert await ids(store) == []
+    rec_item = await store.get_item("i")
+    assert rec_item is not None and (rec_item.state, rec_item.offer_id, rec_item.version) == (
+        "offered", "o-i", 2)
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 1 and ag.last_assigned_at == {"q": NOW + 1}
+    assert [d.offer_id for d in await store.due_offers(NOW + 60, 10)] == ["o-i"]
+
+
+async def test_admit_again_changes_nothing_and_tries_no_commit(store: Store) -> None:
+    await store.upsert_agent("ag", agent("x", total_units=2), now=NOW)
+    first, _ = await admit(store, "e1", "i", "x")
+    again, committed = await admit(store, "e1", "i", "x")
+    assert again.duplicate and again.seq == first.seq and committed is None
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 1
+
+
+async def test_admit_of_a_known_item_is_an_update_and_no_commit(store: Store) -> None:
+    await store.upsert_agent("ag", agent("x", total_units=2), now=NOW)
+    await enqueue(store, "i")
+    upserted, committed = await admit(store, "e2", "i", "x")
+    assert (upserted.code, upserted.version, committed) == ("updated", 2, None)
+    assert await ids(store) == ["i"]
+
+
+async def test_admit_with_a_conflicting_commit_leaves_the_item_queued(store: Store) -> None:
+    await store.upsert_agent("ag", agent("x", total_units=1), now=NOW)
+    upserted, committed = await admit(store, "e1", "i", "x", units=2)
+    assert upserted.ok and upserted.code == "created"
+    assert committed is not None and committed.code == "conflict:unit_capacity"
+    assert committed.seq is None and await store.recorded("e1/offer") is None
+    assert await ids(store) == ["i"]
+    # The decision's id stays free: a later cycle commits under it.
+    later = await store.commit_offer("e1/offer", commit("o-i", "i", "x", 1), now=NOW + 2)
+    assert later.ok and not later.duplicate
 
 
 async def test_commit_checks_presence_membership_units_and_profiles(store: Store) -> None:
