@@ -73,36 +73,61 @@ local function trim_seen()
   end
 end
 
--- Encodes the outcome of `event` (the event id is the hash field, not repeated inside);
--- records it under the event id unless `record` is false (conflicts and not-yet-due
--- timers: nothing changed, the same id may come back). `outs` are its outputs: a JSON
--- array of strings, or '' to reserve the slot.
+-- Encodes outcomes and records them, in order. Each entry is {event, res, record, outs}:
+-- the outcome `res` of `event` is recorded under the event id (not repeated inside)
+-- unless `record` is false (conflicts and not-yet-due timers: nothing changed, the same
+-- id may come back); `outs` are its outputs, a JSON array of strings, or '' to reserve.
 -- A recorded change with outputs takes the tenant's next outbox slot (its place in the
 -- publication order, which is therefore the order of the commits): filled here when the
 -- outputs were given, left '' (reserved) for the caller to fill from the outcome.
 -- The outcome recorded for a replay carries the outputs (spliced in as given, not
 -- decoded and encoded again); the one returned now does not, since the caller gave them.
-local function record_outcome(event, res, record, outs)
-  if not res.ok and outs ~= '' then outs = '[]' end  -- given outputs announce a success
-  if record and outs ~= '[]' then
-    local n = redis.call('INCR', k_outbox_seq())
-    redis.call('HSET', k_outbox_slots(), n, outs)
-    res.seq = n
+-- Several entries share one write of each kind; returns the encoded outcomes.
+local function record_outcomes(entries)
+  local slots = 0
+  for _, e in ipairs(entries) do
+    if not e[2].ok and e[4] ~= '' then e[4] = '[]' end  -- given outputs announce a success
+    if e[3] and e[4] ~= '[]' then slots = slots + 1 end
   end
-  local enc = cjson.encode(res)
-  if record then
-    local kept = enc
-    if outs ~= '[]' and outs ~= '' then
-      kept = string.sub(enc, 1, -2) .. ',"outputs":' .. outs .. '}'
+  local slot_args, seen_args, result_args, encs = {}, {}, {}, {}
+  local n = 0
+  if slots > 0 then n = redis.call('INCRBY', k_outbox_seq(), slots) - slots end
+  for i, e in ipairs(entries) do
+    local res, outs = e[2], e[4]
+    if e[3] and outs ~= '[]' then
+      n = n + 1
+      res.seq = n
+      slot_args[#slot_args + 1] = n
+      slot_args[#slot_args + 1] = outs
     end
-    redis.call('ZADD', KEYS[1], NOW, event)
-    redis.call('HSET', KEYS[2], event, kept)
-    trim_seen()
+    local enc = cjson.encode(res)
+    encs[i] = enc
+    if e[3] then
+      local kept = enc
+      if outs ~= '[]' and outs ~= '' then
+        kept = string.sub(enc, 1, -2) .. ',"outputs":' .. outs .. '}'
+      end
+      seen_args[#seen_args + 1] = NOW
+      seen_args[#seen_args + 1] = e[1]
+      result_args[#result_args + 1] = e[1]
+      result_args[#result_args + 1] = kept
+    end
   end
-  return enc
+  if #slot_args > 0 then redis.call('HSET', k_outbox_slots(), unpack(slot_args)) end
+  if #seen_args > 0 then
+    redis.call('ZADD', KEYS[1], unpack(seen_args))
+    redis.call('HSET', KEYS[2], unpack(result_args))
+    for _ = 1, #seen_args / 2 do trim_seen() end  -- as often as one record at a time would
+  end
+  return encs
 end
 
--- The script's own event: its outcome recorded (see record_outcome) and returned.
+-- One outcome (see record_outcomes).
+local function record_outcome(event, res, record, outs)
+  return record_outcomes({{event, res, record, outs}})[1]
+end
+
+-- The script's own event: its outcome recorded (see record_outcomes) and returned.
 local function finish(res, record)
   return {0, record_outcome(EVENT, res, record, ARGV[7])}
 end
@@ -115,27 +140,32 @@ end
 -- Changed: `cv` takes the tenant's next change number (never reused, even if the agent
 -- is removed and registered again), so a reader that cached the agent under its `cv`
 -- knows the cached copy is still exact (read_agents.lua). One step for both, so no
--- writer can reindex and forget to mark the change.
-local function reindex(aid)
-  local ak = k_agent(aid)
-  redis.call('HSET', ak, 'cv', redis.call('INCR', k_agents_cv()))
-  local f = redis.call('HMGET', ak, 'ix', 'tu', 'uu', 'qs', 'pls')
-  local free = num(f[2]) - num(f[3])
-  local room = free > 0 or num(f[2]) == 0
+-- writer can reindex and forget to mark the change. `index_ready` is the second half,
+-- for a writer that has just read the fields itself (and marked the change).
+local function index_ready(aid, ix, tu, uu, qs, pls)
+  local free = num(tu) - num(uu)
+  local room = free > 0 or num(tu) == 0
   if not room then
-    for _, p in ipairs(split(f[5])) do
-      local pf = redis.call('HMGET', ak, 'pl:' .. p, 'pu:' .. p)
+    for _, p in ipairs(split(pls)) do
+      local pf = redis.call('HMGET', k_agent(aid), 'pl:' .. p, 'pu:' .. p)
       if num(pf[1]) - num(pf[2]) > 0 then room = true break end
     end
   end
-  local on = f[1] == '1' and room
-  for _, q in ipairs(split(f[4])) do
+  local on = ix == '1' and room
+  for _, q in ipairs(split(qs)) do
     if on then
       redis.call('ZADD', k_queue_ready(q), free, aid)
     else
       redis.call('ZREM', k_queue_ready(q), aid)
     end
   end
+end
+
+local function reindex(aid)
+  local ak = k_agent(aid)
+  redis.call('HSET', ak, 'cv', redis.call('INCR', k_agents_cv()))
+  local f = redis.call('HMGET', ak, 'ix', 'tu', 'uu', 'qs', 'pls')
+  index_ready(aid, f[1], f[2], f[3], f[4], f[5])
 end
 
 local function release(aid, units, profiles)
