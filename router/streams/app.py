@@ -44,6 +44,7 @@ from router.streams.batching import take_ready
 from router.streams.ingest import InboundMessage, Ingest
 from router.streams.output_producer import OutputProducer
 from router.streams.relay import OutboxRelay
+from router.streams.relay_thread import RelayThread
 from router.streams.sweeper import Sweeper
 from router.streams.window import BatchWindow
 from router.topics import (
@@ -127,9 +128,15 @@ def build_app(settings: Settings) -> faust.App:
     # letters through Faust's own producer.
     output_producer = OutputProducer(settings.kafka_bootstrap)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    relay = OutboxRelay([RedisOutbox(backend, t, owner) for t in sorted(known_tenants)],
-                        output_producer.send_batch, settings.topic_prefix,
-                        observe=observe_outputs)
+    # The relay runs on a thread and loop of its own (relay_thread.py), with a Redis
+    # connection of its own: on the shared one its take and ack would also wait behind
+    # every pipelined batch of commits sent before them.
+    relay_backend = RedisBackend.from_url(settings.redis_url)
+    relay = RelayThread(
+        OutboxRelay([RedisOutbox(relay_backend, t, owner) for t in sorted(known_tenants)],
+                    output_producer.send_batch, settings.topic_prefix,
+                    observe=observe_outputs),
+        close=relay_backend.aclose)
     # State gauges come from the worker that publishes the tenant's outputs: one per tenant.
     state_stats = StateCollector(backend, tenants_by_id(service.tenants.values()),
                                  is_reporter=lambda tenant: tenant in relay.holding)
@@ -199,21 +206,13 @@ def build_app(settings: Settings) -> faust.App:
     class Relay(Service):
         """Publishes the outboxes until the worker stops, then hands the leases over."""
 
-        stopping = asyncio.Event()
-
-        @Service.task
-        async def _relay(self) -> None:
-            await relay.run(self.stopping)
+        async def on_start(self) -> None:
+            relay.start()
 
         async def on_stop(self) -> None:
-            self.stopping.set()
-            try:
-                await asyncio.wait_for(relay.run_once(), 5.0)
-                await relay.release()
-            except Exception:  # the next holder publishes whatever is left
-                log.exception("final outbox relay round failed")
-            left = await asyncio.get_running_loop().run_in_executor(
-                None, output_producer.close)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, relay.stop)
+            left = await loop.run_in_executor(None, output_producer.close)
             if left:  # unacknowledged, so the next lease holder publishes them again
                 log.warning("%d output records were not delivered before stopping", left)
 
