@@ -4,8 +4,8 @@ Why a second producer next to Faust's: aiokafka builds and sends produce request
 Python on the worker's event loop, which measured about a tenth of the worker's time
 (partitioning, record batches, requests). librdkafka does that work in C on its own
 threads; the loop only hands records over. The relay needs one answer per batch (all
-acknowledged or not), so delivery reports are counted on librdkafka's poll thread and the
-loop is woken once per batch.
+acknowledged or not), so librdkafka reports only failures, and the batch is waited for
+once, off the loop.
 
 Settings match what the router relies on: idempotent (a retried request is never
 written twice, and order per partition holds), acks from all replicas, and the murmur2
@@ -16,9 +16,7 @@ partition its key names whoever produces it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import threading
 from collections.abc import Sequence
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -38,8 +36,12 @@ those of the next holder, which publishes the same slots again."""
 
 
 class OutputProducer:
-    def __init__(self, bootstrap: str, *, linger_ms: float = 0.5,
-                 poll_interval_s: float = 0.05) -> None:
+    """One batch at a time (the relay awaits each): librdkafka reports only failed
+    deliveries, so a successful record costs no Python call at all, and a batch is done
+    when librdkafka's queue is empty again (`flush`, waited for off the event loop)."""
+
+    def __init__(self, bootstrap: str, *, linger_ms: float = 0.5) -> None:
+        self._failures: list[KafkaError] = []
         self._producer = Producer({
             "bootstrap.servers": bootstrap,
             **FIXED_PRODUCER_SETTINGS,
@@ -47,64 +49,44 @@ class OutputProducer:
             "linger.ms": linger_ms,
             "message.max.bytes": DEAD_LETTER_MAX_MESSAGE_BYTES,
             "message.timeout.ms": DELIVERY_TIMEOUT_MS,
+            "delivery.report.only.error": True,
+            "on_delivery": self._failed,
             "error_cb": _log_error,
         })
-        self._poll_interval_s = poll_interval_s
-        self._stopping = threading.Event()
-        self._poller = threading.Thread(target=self._serve_reports,
-                                        name="output-delivery-reports", daemon=True)
-        self._poller.start()
+        self._sending = asyncio.Lock()
 
-    def _serve_reports(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._producer.poll(self._poll_interval_s)
-            except Exception:  # a report's callback failed: keep serving the others
-                log.exception("serving output delivery reports")
+    def _failed(self, error: KafkaError | None, _message: Message) -> None:
+        if error is not None:  # only failures are reported
+            self._failures.append(error)
 
     async def send_batch(self, records: Sequence[Record]) -> None:
         """Returns once the broker acknowledged every record; raises if any failed (the
         relay then keeps its cursor and publishes the batch again)."""
         if not records:
             return
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        remaining = len(records)
-        failures: list[KafkaError] = []
-
-        def settle() -> None:
-            if done.done():  # the waiting relay was cancelled
-                return
-            if failures:
-                done.set_exception(KafkaException(failures[0]))
-            else:
-                done.set_result(None)
-
-        def report(error: KafkaError | None, _message: Message) -> None:
-            nonlocal remaining  # only one thread serves reports at a time (see close)
-            if error is not None:
-                failures.append(error)
-            remaining -= 1
-            if remaining == 0:
-                with contextlib.suppress(RuntimeError):  # the loop has closed
-                    loop.call_soon_threadsafe(settle)
-
-        for topic, key, value in records:
-            while True:
-                try:
-                    self._producer.produce(topic, value, key, on_delivery=report)
-                    break
-                except BufferError:  # librdkafka's queue is full: let it drain
-                    await asyncio.sleep(0.005)
-        # Every record gets a report within the delivery timeout; the margin covers a
-        # report thread that is slow to run, so a lost report cannot hang the relay.
-        await asyncio.wait_for(done, DELIVERY_TIMEOUT_MS / 1000 + 10)
+        async with self._sending:  # a batch's outcome is whatever failed while it ran
+            self._failures = []
+            produce = self._producer.produce
+            for topic, key, value in records:
+                while True:
+                    try:
+                        produce(topic, value, key)
+                        break
+                    except BufferError:  # librdkafka's queue is full: let it drain
+                        await asyncio.get_running_loop().run_in_executor(
+                            None, self._producer.poll, 0.005)
+            # Every record is delivered or failed within the delivery timeout; the
+            # margin covers a slow broker acknowledgement of the last ones.
+            left = await asyncio.get_running_loop().run_in_executor(
+                None, self._producer.flush, DELIVERY_TIMEOUT_MS / 1000 + 10)
+            if self._failures:
+                raise KafkaException(self._failures[0])
+            if left:
+                raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT,
+                                                f"{left} records not delivered"))
 
     def close(self, timeout_s: float = 10.0) -> int:
-        """Stop the report thread, then flush (which serves the remaining reports on
-        this thread, never two at once); how many records were left undelivered."""
-        self._stopping.set()
-        self._poller.join(timeout_s)
+        """Flush; how many records were left undelivered."""
         return int(self._producer.flush(timeout_s))
 
 
