@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from msgspec import Struct, structs
 
 from router.config.model import Queue, Workstream
-from router.core.agent_memo import AgentMemo
+from router.core.agent_memo import AgentMemo, Evaluation, ViewRanks
 from router.core.capacity import capacity_problem, consume
 from router.core.decision import (
     MANUAL_ONLY,
@@ -37,6 +38,13 @@ from router.core.prioritize import fifo_key, top_block
 from router.core.types import AgentState, WorkItem
 
 MAX_PREFERRED = 3
+
+
+class Remembers(Protocol):
+    """What a decision may ask for agents already filtered and ranked (agent_memo.py)."""
+
+    def evaluate(self, ctx: ItemContext, agents: Sequence[AgentState]
+                 ) -> Evaluation | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +158,7 @@ def decide_for_item(
     agents: Sequence[AgentState],
     now: float,
     policy: Policy = DEFAULT_POLICY,
-    memo: AgentMemo | None = None,
+    memo: Remembers | None = None,
 ) -> Decision:
     """The best agent for ``item`` in ``queue`` at ``now``, or why there is none.
 
@@ -177,10 +185,13 @@ def decide_for_item(
         return Skip(reason=MANUAL_ONLY, item=item, explanation=expl)
     remembered = memo.evaluate(ctx, agents) if memo is not None else None
     keys: list[Key] | None = None
+    best: tuple[tuple[int, Key], tuple[int, Key] | None] | None = None
+    filtered: Mapping[str, int]
     if remembered is None:
         eligible, filtered = _split(agents, ctx)
     else:
-        eligible, filtered, keys = remembered
+        eligible, filtered = remembered.eligible, remembered.filtered
+        keys, best = remembered.keys, remembered.best
 
     def base(rule: str | None, notes: tuple[str, ...] = ()) -> Explanation:
         return _explanation(
@@ -222,19 +233,24 @@ def decide_for_item(
             expl = base(None)
             return Skip(reason=NO_RULE_MATCHED, item=item, explanation=expl)
     ranker: Ranker | None = None
-    if keys is None or pool is not eligible:
+    if pool is not eligible or (keys is None and best is None):
         ranker = Ranker(ctx, index)
-        keys = list(map(ranker.key, pool))
+        keys, best = list(map(ranker.key, pool)), None
+    if best is None:
+        assert keys is not None
+        first, second = two_smallest(keys)
+        best = ((first, keys[first]),
+                (second, keys[second]) if second is not None else None)
     # Remembered keys are never those of best_worker, the one method with a score.
-    first, second = two_smallest(keys)
+    (first, winner_key), runner = best
     winner = pool[first]
     expl = base(_rule_name(queue, index))
     expl = _with_winner(
         expl,
         winner,
-        keys[first],
-        pool[second] if second is not None else None,
-        keys[second] if second is not None else None,
+        winner_key,
+        pool[runner[0]] if runner is not None else None,
+        runner[1] if runner is not None else None,
         ranker=ranker,
         pool=len(pool),
     )
@@ -303,15 +319,19 @@ class ChargedView:
 
     def __init__(self, agents: Iterable[AgentState], memo: AgentMemo | None = None) -> None:
         self._current = {a.id: a for a in agents}
-        self._memo = memo
+        self._ranks = ViewRanks(self._current, memo)
+        """Per item profile, the agents in rank order, kept up to date as offers charge
+        them: a decision in a run looks at the agents it changed, not at every one."""
 
     def decide(self, item: WorkItem, queue: Queue, workstream: Workstream, now: float,
                policy: Policy = DEFAULT_POLICY) -> Decision:
         decision = decide_for_item(item, queue, workstream, list(self._current.values()),
-                                   now, policy, self._memo)
+                                   now, policy, self._ranks)
         if isinstance(decision, Offer):
-            self._current[decision.agent.id] = consume(decision.agent, workstream.capacity,
-                                                       queue.id, now)
+            agent_id = decision.agent.id
+            self._current[agent_id] = consume(decision.agent, workstream.capacity, queue.id,
+                                              now)
+            self._ranks.changed(agent_id)
         return decision
 
 

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from router.config.model import Queue, Workstream
 from router.core.agent_memo import AgentMemo
-from router.core.decide import ChargedView, decide_for_item
+from router.core.capacity import consume
+from router.core.decide import ChargedView, decide_for_item, decide_for_queue
+from router.core.decision import Offer
 from router.core.eligibility import make_context
 from router.core.policy import Policy
 from router.core.types import AgentState, WorkItem
@@ -33,9 +35,12 @@ def test_a_run_of_decisions_is_the_same_with_the_memo(
     # Several views in a row share one memo, as the flushes of a worker do; between
     # them the same snapshots come back, except the agents a view charged.
     for _ in range(rounds + 1):
-        plain, remembered = ChargedView(agents), ChargedView(agents, memo)
+        plain = {a.id: a for a in agents}
+        remembered = ChargedView(agents, memo)
         for item in items:
-            expected = plain.decide(item, queue, ws, NOW, policy)
+            expected = decide_for_item(item, queue, ws, list(plain.values()), NOW, policy)
+            if isinstance(expected, Offer):
+                plain[expected.agent.id] = consume(expected.agent, ws.capacity, queue.id, NOW)
             got = remembered.decide(item, queue, ws, NOW, policy)
             assert _encoded(got) == _encoded(expected)
 
@@ -53,6 +58,26 @@ def test_a_remembered_decision_matches_a_fresh_one(
     assert _encoded(first) == _encoded(fresh) == _encoded(again)
 
 
+@settings(max_examples=200, deadline=None)
+@given(agents_st(), st.lists(item_st(), min_size=1, max_size=12), config_st())
+def test_a_queue_cycle_is_the_same_as_deciding_each_item_in_turn(
+    agents: list[AgentState], items: list[WorkItem], cfg: Any
+) -> None:
+    """decide_for_queue keeps ranks up to date as it charges agents (ViewRanks); the
+    same run of plain decisions, charging by hand, must agree item for item."""
+    queue, ws, policy = cfg
+    plain = {a.id: a for a in agents}
+    unique = list({i.id: i for i in items}.values())
+    got = decide_for_queue(queue, {ws.id: ws}, unique, agents, NOW, policy,
+                           block_size=len(unique))
+    ordered = [d.item for d in got]
+    for item, decision in zip(ordered, got, strict=True):
+        expected = decide_for_item(item, queue, ws, list(plain.values()), NOW, policy)
+        if isinstance(expected, Offer):
+            plain[expected.agent.id] = consume(expected.agent, ws.capacity, queue.id, NOW)
+        assert _encoded(decision) == _encoded(expected)
+
+
 def _agent(n: int, **changes: Any) -> AgentState:
     return AgentState(id=f"a{n}", presence="available", total_units=10, queues=("q",),
                       **changes)
@@ -67,11 +92,11 @@ def test_a_changed_snapshot_is_evaluated_again() -> None:
     memo = AgentMemo()
     roomy, other = _agent(1, available_since=NOW - 10), _agent(2, available_since=NOW - 5)
     first = decide_for_item(item, queue, ws, [roomy, other], NOW, policy, memo)
-    assert first.agent.id == "a1"  # type: ignore[union-attr]
+    assert isinstance(first, Offer) and first.agent.id == "a1"
     # Same id, new snapshot with no room left: the memo must not serve the old entry.
     full = _agent(1, available_since=NOW - 10, used_units=10)
     second = decide_for_item(item, queue, ws, [full, other], NOW, policy, memo)
-    assert second.agent.id == "a2"  # type: ignore[union-attr]
+    assert isinstance(second, Offer) and second.agent.id == "a2"
     assert second.explanation.filtered == {"unit_capacity": 1}
 
 
