@@ -128,10 +128,13 @@ class _Ranks:
     """One profile's agents in one view: entries in view order, the eligible agents in
     view order, and their (key, id) pairs sorted best first."""
 
-    __slots__ = ("ctx", "eligible", "entries", "filtered", "position", "ranked", "synced")
+    __slots__ = ("ctx", "eligible", "entries", "evaluate", "filtered", "position", "ranked",
+                 "synced")
 
     def __init__(self, ctx: ItemContext, entries: Iterable[Entry], synced: int) -> None:
         self.ctx = ctx
+        self.evaluate = Evaluator(ctx)
+        """Valid for every item of the profile: the filter and key read nothing else."""
         self.entries = {entry[0].id: entry for entry in entries}
         self.synced = synced
         self.eligible: list[AgentState] = []
@@ -198,9 +201,8 @@ class ViewRanks:
             assert listed is not None  # same profile rules
             ranks = self._ranks[profile] = _Ranks(ctx, listed, len(self._changed))
         elif ranks.synced < len(self._changed):
-            evaluate = Evaluator(ctx)
             for agent_id in dict.fromkeys(self._changed[ranks.synced:]):
-                ranks.update(evaluate(self._agents[agent_id]))
+                ranks.update(ranks.evaluate(self._agents[agent_id]))
             ranks.synced = len(self._changed)
         return ranks.evaluation()
 
