@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from msgspec import Struct
+
 from router.config.model import Tenant
 from router.observability import metrics
 from router.observability.state_reads import AFFINITY, bucket_names
@@ -66,9 +68,10 @@ class Lru(Generic[K, V]):
 
 
 def _field(obj: Any, name: str) -> Any:
-    """Reads a field of an encoded event (dict) or a decoded one (contract Struct) alike."""
-    if type(obj) is dict:  # what the relay passes: skip the slower ABC check
-        return obj.get(name)
+    """Reads a field of an encoded event (dict), a decoded one (contract Struct) or the
+    relay's head of one alike."""
+    if isinstance(obj, Struct):  # what the relay passes: skip the slower ABC check
+        return getattr(obj, name, None)
     if isinstance(obj, Mapping):
         return obj.get(name)
     return getattr(obj, name, None)
