@@ -8,9 +8,20 @@ batch closes when the records already queued are in it (plus an optional linger)
 batches stay small when traffic is light and grow by themselves under load, while the
 batches before are being handled.
 
-Acknowledgement is the caller's (see window.py): the stream's automatic acks are off and
-nothing here acknowledges, because batches are handled a few at a time and a record may
-be acknowledged only once it and every record before it were handled.
+Why the records are taken from the stream's channel queue here rather than by iterating
+the stream: Faust's stream iterator moves one record per turn of the event loop (it
+sleeps 0 before each), and under load a turn is whatever input handling became ready,
+so the records reached the batches at the rate of loop turns, not at the rate they
+arrived: traced at the as-fast-as-possible rate, the consumer waited for input 98% of
+the time with room for more batches and records queued. Taking them is what the
+iterator does for each record (`faust/_cython/streams.pyx`, `_prepare_event`, Faust
+0.15.3), done for every queued record at once: records of an older generation (from
+before a rebalance) or arriving while flow control is off are acknowledged and left out,
+and each record is tracked as unacknowledged, as the iterator tracks it.
+
+Acknowledgement is the caller's (see window.py): nothing here acknowledges a record it
+hands over, because batches are handled a few at a time and a record may be
+acknowledged only once it and every record before it were handled.
 """
 
 from __future__ import annotations
@@ -19,75 +30,102 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from faust.types import EventT
+
+_STOPPED = object()
+
 
 async def take_ready(stream: Any, max_: int, linger_s: float = 0.0
                      ) -> AsyncIterator[list[Any]]:
     """Yield lists of at most `max_` Faust events, unacknowledged: as soon as one is
-    buffered (after `linger_s` more, if set, unless the buffer fills first). Records go
-    on buffering while the caller handles a batch, up to `max_`."""
-    events: list[Any] = []
-    ready = asyncio.Event()
-    full = asyncio.Event()
-    consumed = asyncio.Event()
+    queued (after `linger_s` more, if set, unless `max_` are there first). Records go on
+    queueing in the stream's channel while the caller handles a batch."""
+    channel = stream.channel
+    if not getattr(channel, "is_iterator", False):
+        raise TypeError("take_ready needs a stream over a channel iterator")
+    queue = channel.queue
+    app = stream.app
+    consumer = app.consumer
+    acking_topics = app.topics.acking_topics
+    track = consumer.unacked.add
+    on_message_in = stream._on_message_in
+    on_event_in = stream._on_stream_event_in
 
-    async def add_to_buffer(value: Any) -> Any:
-        # Runs in the stream's passive drainer, once per record, in order.
-        try:
-            event = stream.current_event
-            if event is None:
-                raise RuntimeError("a record reached the batch buffer without its event")
-            events.append(event)
-            ready.set()
-            if len(events) >= max_:
-                full.set()
-                consumed.clear()  # never more than max_ in one batch
-                await stream.wait(consumed)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            stream.log.exception("Error adding to the batch buffer: %r", exc)
-            await stream.crash(exc)
+    async def admitted(value: Any) -> Any | None:
+        """The event, tracked; None for a record the stream would skip (acknowledged)."""
+        if not isinstance(value, EventT):
+            raise RuntimeError(f"a stream of records yielded {type(value).__name__}")
+        message = value.message
+        if (not app.flow_control.is_active()
+                or message.generation_id != app.consumer_generation_id):
+            await stream.ack(value)  # as the iterator acknowledges what it skips
+            return None
+        if message.topic in acking_topics and not message.tracked:
+            message.tracked = True
+            track(message)
+            on_message_in(message.tp, message.offset, message)
+        on_event_in(message.tp, message.offset, stream, value)
+        stream.events_total += 1
         return value
 
-    queued = getattr(stream.channel, "queue", None)
-
-    async def gather_queued() -> None:
-        # The stream hands the buffer one record per event-loop turn: give it the turns
-        # it needs for the records already queued, no more.
-        for _ in range(2 * max_):
-            if full.is_set() or queued is None or queued.empty():
-                return
-            await asyncio.sleep(0)
-
-    previous_acks = stream.enable_acks
-    stream.enable_acks = False
-    stream.add_processor(add_to_buffer)
-    stream._enable_passive(aiter(stream.channel))
     # One watcher for the stream's stop, rather than Faust's `wait_for_stopped` on every
-    # batch (two tasks per call: about a twentieth of the worker at 1,000 items/s).
-    stop_watch = asyncio.ensure_future(stream.wait_until_stopped())
-    stop_watch.add_done_callback(lambda _: ready.set())
+    # wait (two tasks per call).
+    stop_watch: asyncio.Future[Any] | None = asyncio.ensure_future(
+        stream.wait_until_stopped())
+
+    async def next_record(wait_s: float | None = None) -> Any:
+        """The next queued record: at once if there is one, else when one arrives;
+        _STOPPED if the stream stops first (or None after `wait_s`)."""
+        nonlocal stop_watch
+        if not queue.empty():
+            return queue.get_nowait()
+        getter = asyncio.ensure_future(queue.get())
+        waiting: set[asyncio.Future[Any]] = {getter}
+        if stop_watch is not None:
+            waiting.add(stop_watch)
+        done, _ = await asyncio.wait(waiting, timeout=wait_s,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if getter in done:
+            return getter.result()
+        getter.cancel()  # an unfinished get takes nothing from the queue
+        if stop_watch is not None and stop_watch in done:
+            # Faust resets a stopped stream's flag: watch once, then wait for records
+            # alone, or this would spin on the finished watcher.
+            stop_watch = None
+            if stream.should_stop:
+                return _STOPPED
+        return None
+
+    await stream.maybe_start()
     try:
         while not stream.should_stop:
-            await ready.wait()
-            if stream.should_stop:
+            first = await next_record()
+            if first is _STOPPED:
                 break
-            await gather_queued()
-            if linger_s > 0 and events and not full.is_set():
-                await stream.wait_for_stopped(full, timeout=linger_s)
-            if not events:
-                # Woken with nothing to take (the stop watcher fired, and Faust resets a
-                # stopped stream's flag): wait again, or this loop never yields and the
-                # agent's cancellation never arrives.
-                ready.clear()
+            if first is None:
                 continue
-            batch = list(events)
-            events.clear()
-            ready.clear()
-            full.clear()
-            consumed.set()  # a drainer waiting on a full buffer goes on
-            yield batch
+            batch: list[Any] = []
+            event = await admitted(first)
+            if event is not None:
+                batch.append(event)
+            while len(batch) < max_ and not queue.empty():
+                event = await admitted(queue.get_nowait())
+                if event is not None:
+                    batch.append(event)
+            if linger_s > 0:
+                deadline = asyncio.get_running_loop().time() + linger_s
+                while len(batch) < max_:
+                    left = deadline - asyncio.get_running_loop().time()
+                    if left <= 0:
+                        break
+                    value = await next_record(left)
+                    if value is _STOPPED or value is None:
+                        break
+                    event = await admitted(value)
+                    if event is not None:
+                        batch.append(event)
+            if batch:
+                yield batch
     finally:
-        stop_watch.cancel()
-        stream.enable_acks = previous_acks
-        stream._processors.remove(add_to_buffer)
+        if stop_watch is not None:
+            stop_watch.cancel()

@@ -330,6 +330,19 @@ Listener = Callable[[Seen, bool], None]
 """Called for every record with `first=True` the first time its event id is seen."""
 
 
+def _await_topics(consumer: Any, topics: list[str], timeout_s: float = 30.0) -> None:
+    """Created topics reach the broker's metadata a moment after the creation returns;
+    subscribing before that makes the consumer report them unknown (an error here)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        known = consumer.list_topics(timeout=5).topics
+        if all(t in known and known[t].error is None for t in topics):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"topics not in the broker's metadata after {timeout_s} s")
+        time.sleep(0.1)
+
+
 class Collector(threading.Thread):
     """Consumes all output topics from the beginning, in a background thread."""
 
@@ -344,6 +357,7 @@ class Collector(threading.Thread):
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
         })
+        _await_topics(self._consumer, list(self.suffix_of))
         self._consumer.subscribe(list(self.suffix_of))
         self._stop_event = threading.Event()
         self.lock = threading.Lock()
