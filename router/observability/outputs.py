@@ -109,7 +109,8 @@ class OutputObserver:
         return child
 
     def observe(self, events: Iterable[Any]) -> None:
-        """Account for output events in publication order (dicts or contract events)."""
+        """Account for output events in publication order (dicts, contract events or the
+        relay's heads of them)."""
         for event in events:
             self._one(event)
 
@@ -187,5 +188,5 @@ OBSERVER = OutputObserver()
 
 
 def observe_outputs(events: Iterable[Any]) -> None:
-    """What the outbox relay calls with each published batch (dicts as published)."""
+    """What the outbox relay calls with each published batch (the heads it decoded)."""
     OBSERVER.observe(events)
