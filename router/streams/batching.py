@@ -75,20 +75,27 @@ async def take_ready(stream: Any, max_: int, linger_s: float = 0.0
 
     async def next_record(wait_s: float | None = None) -> Any:
         """The next queued record: at once if there is one, else when one arrives;
-        _STOPPED if the stream stops first (or None after `wait_s`)."""
+        _STOPPED if the stream stops first or its channel ends (Faust throws
+        StopAsyncIteration into the queue on a stop), None after `wait_s`."""
         nonlocal stop_watch
-        if not queue.empty():
-            return queue.get_nowait()
-        getter = asyncio.ensure_future(queue.get())
-        waiting: set[asyncio.Future[Any]] = {getter}
-        if stop_watch is not None:
-            waiting.add(stop_watch)
-        done, _ = await asyncio.wait(waiting, timeout=wait_s,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if getter in done:
-            return getter.result()
-        getter.cancel()  # an unfinished get takes nothing from the queue
-        if stop_watch is not None and stop_watch in done:
+        try:
+            if not queue.empty():
+                return queue.get_nowait()
+            getter = asyncio.ensure_future(queue.get())
+            waiting: set[asyncio.Future[Any]] = {getter}
+            if stop_watch is not None:
+                waiting.add(stop_watch)
+            try:
+                done, _ = await asyncio.wait(waiting, timeout=wait_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not getter.done():
+                    getter.cancel()  # an unfinished get takes nothing from the queue
+            if getter in done:
+                return getter.result()
+        except StopAsyncIteration:
+            return _STOPPED
+        if stop_watch is not None and stop_watch.done():
             # Faust resets a stopped stream's flag: watch once, then wait for records
             # alone, or this would spin on the finished watcher.
             stop_watch = None
@@ -97,8 +104,9 @@ async def take_ready(stream: Any, max_: int, linger_s: float = 0.0
         return None
 
     await stream.maybe_start()
+    stopped = False
     try:
-        while not stream.should_stop:
+        while not stopped and not stream.should_stop:
             first = await next_record()
             if first is _STOPPED:
                 break
@@ -109,16 +117,21 @@ async def take_ready(stream: Any, max_: int, linger_s: float = 0.0
             if event is not None:
                 batch.append(event)
             while len(batch) < max_ and not queue.empty():
-                event = await admitted(queue.get_nowait())
+                value = await next_record()
+                if value is _STOPPED:
+                    stopped = True
+                    break
+                event = await admitted(value)
                 if event is not None:
                     batch.append(event)
-            if linger_s > 0:
+            if linger_s > 0 and not stopped:
                 deadline = asyncio.get_running_loop().time() + linger_s
                 while len(batch) < max_:
                     left = deadline - asyncio.get_running_loop().time()
                     if left <= 0:
                         break
                     value = await next_record(left)
+                    stopped = value is _STOPPED
                     if value is _STOPPED or value is None:
                         break
                     event = await admitted(value)

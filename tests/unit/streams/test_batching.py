@@ -137,3 +137,69 @@ def test_a_consumer_waiting_for_records_stops_when_cancelled() -> None:
 
     assert asyncio.run(scenario())
 
+
+
+def test_batches_end_when_the_channel_is_stopped() -> None:
+    # Faust stops a stream by throwing StopAsyncIteration into its channel's queue; a
+    # generator that let it through would crash its agent (the supervisor restarts it,
+    # and a SIGTERM'd worker never stops: test_sigterm_stops_the_worker_cleanly).
+    async def scenario() -> list[list[int]]:
+        app = faust.App("test-batching-4", broker="kafka://127.0.0.1:1", web_enabled=False)
+        app.flow_control.resume()
+        channel = app.channel()
+        stream = app.stream(channel)
+        batches: list[list[int]] = []
+
+        async def consume() -> None:
+            async for events in take_ready(stream, 10):
+                batches.append([event.value for event in events])
+
+        task = asyncio.ensure_future(consume())
+        await channel.send(value=1)
+        await asyncio.wait_for(_until(lambda: batches == [[1]]), 5)
+        await stream.channel.throw(StopAsyncIteration())
+        await asyncio.wait_for(task, 5)  # ends by itself, without an error
+        return batches
+
+    assert asyncio.run(scenario()) == [[1]]
+
+
+def test_records_of_an_older_generation_are_acknowledged_and_left_out() -> None:
+    async def scenario() -> tuple[list[list[int]], list[int]]:
+        app = faust.App("test-batching-5", broker="kafka://127.0.0.1:1", web_enabled=False)
+        app.flow_control.resume()
+        channel = app.channel()
+        stream = app.stream(channel)
+        acked: list[int] = []
+        original_ack = stream.ack
+
+        async def ack(event: Any) -> bool:
+            acked.append(event.value)
+            return bool(await original_ack(event))
+
+        stream.ack = ack
+        for value in range(3):
+            await channel.send(value=value)
+        queue = stream.channel.queue
+        await asyncio.wait_for(_until(lambda: queue.qsize() == 3), 5)
+        # The first two records were fetched before a rebalance moved the generation on.
+        events = [queue.get_nowait() for _ in range(3)]
+        for event in events[:2]:
+            event.message.generation_id = app.consumer_generation_id - 1
+        for event in events:
+            queue.put_nowait(event)
+        batches: list[list[int]] = []
+
+        async def consume() -> None:
+            async for events in take_ready(stream, 10):
+                batches.append([event.value for event in events])
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.wait_for(_until(lambda: bool(batches)), 5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return batches, acked
+
+    batches, acked = asyncio.run(scenario())
+    assert batches == [[2]]
+    assert acked == [0, 1]
