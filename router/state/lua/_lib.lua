@@ -249,63 +249,104 @@ local function upsert_item(ik, id, snap, queue, member)
   return {ok = true, code = code, item_id = id, version = v}
 end
 
+-- The agent's side of a commit, shared by commit_offer and admit_item.lua's short path.
+-- One read of what the checks and the ready index need: bp, tu, uu, qs, ix, pls, then
+-- pl:<p> and pu:<p> of each profile the item uses; nil for an unknown agent.
+local function read_agent_for_commit(ak, profiles)
+  local fields = {'bp', 'tu', 'uu', 'qs', 'ix', 'pls'}
+  for _, p in ipairs(profiles) do
+    fields[#fields + 1] = 'pl:' .. p
+    fields[#fields + 1] = 'pu:' .. p
+  end
+  local ag = redis.call('HMGET', ak, unpack(fields))
+  if not ag[1] then return nil end
+  return ag
+end
+
+-- The first failing check of the agent (read by read_agent_for_commit) for commit `c`
+-- ('agent_queue', 'agent_presence', 'unit_capacity', 'profile_capacity:<p>'), or nil
+-- and each profile's limit and use once committed.
+local function agent_conflict(ag, c, units, profiles, defaults)
+  local manual = c.manual == '1'
+  local member, allowed = manual, manual
+  for _, q in ipairs(split(ag[4])) do if q == c.queue then member = true end end
+  if not member then return 'agent_queue' end
+  for _, p in ipairs(split(c.allowed)) do if p == ag[1] then allowed = true end end
+  if not allowed then return 'agent_presence' end
+  if units > 0 and num(ag[2]) - num(ag[3]) < units then return 'unit_capacity' end
+  local limits, used = {}, {}
+  for i, p in ipairs(profiles) do
+    local limit = ag[5 + 2 * i] and tonumber(ag[5 + 2 * i]) or num(defaults[i])
+    if num(ag[6 + 2 * i]) + 1 > limit then return 'profile_capacity:' .. p end
+    limits[p], used[p] = limit, num(ag[6 + 2 * i]) + 1
+  end
+  return nil, limits, used
+end
+
+-- Capacity reserved, last assignment in the queue, the change marked and the ready
+-- indexes updated (from `ag` as read, with the new units); returns the units used now.
+local function charge_agent(c, ag, units, profiles)
+  local uu = redis.call('HINCRBY', c.ak, 'uu', units)
+  for _, p in ipairs(profiles) do redis.call('HINCRBY', c.ak, 'pu:' .. p, 1) end
+  redis.call('HSET', c.ak, 'la:' .. c.queue, NOW, 'cv', redis.call('INCR', k_agents_cv()))
+  index_ready(c.aid, ag[5], ag[2], uu, ag[4], ag[6])
+  return uu
+end
+
+-- The item's state and the offer's for commit `c`: offered and pending, or with no
+-- deadline (direct assignment) assigned both.
+local function offer_states(c)
+  if c.deadline == '' then return 'assigned', 'assigned' end
+  return 'offered', 'pending'
+end
+
+-- The offer (or assignment) record of commit `c`, and its deadline indexes.
+local function record_offer(c, units, ost)
+  redis.call('HSET', c.ok, 'item', c.iid, 'agent', c.aid, 'queue', c.queue, 'st', ost,
+    'v', c.version, 'u', units, 'pf', c.profiles, 'dl', c.deadline, 'at', NOW)
+  if c.deadline ~= '' then
+    redis.call('ZADD', c.due, c.deadline, c.oid)
+    redis.call('ZADD', c.aoffers, 0, c.oid)
+  end
+end
+
+-- The outcome of a successful commit `c` (the item now at version `v`).
+local function committed(c, st, v, uu, ag, profiles, limits, used)
+  local res = {ok = true, code = st, item_id = c.iid, agent_id = c.aid, offer_id = c.oid,
+    version = v, units_used = uu, units_total = num(ag[2])}
+  if #profiles > 0 then res.profile_used = used res.profile_limits = limits end
+  return res
+end
+
 -- One routing decision (commit_offer.lua has the checks and effects). `c` holds the
 -- keys (ik, ak, ok, due, aoffers) and arguments (iid, aid, oid, queue, version, units,
 -- profiles as given, defaults, allowed, deadline, manual). Returns the outcome and
 -- whether to record it (conflicts are not recorded).
 local function commit_offer(c)
-  local ik, ak, ok = c.ik, c.ak, c.ok
-  local iid, aid, oid, queue = c.iid, c.aid, c.oid, c.queue
   local units = tonumber(c.units)
   local profiles, defaults = split(c.profiles), split(c.defaults)
-  local deadline = c.deadline
   local function conflict(what)
-    return {ok = false, code = 'conflict:' .. what, item_id = iid, agent_id = aid,
-      offer_id = oid}, false
+    return {ok = false, code = 'conflict:' .. what, item_id = c.iid, agent_id = c.aid,
+      offer_id = c.oid}, false
   end
-  local manual = c.manual == '1'
-  local it = redis.call('HMGET', ik, 'st', 'v', 'q', 'm')
-  if it[1] ~= 'queued' and not (manual and it[1] == 'manual') then
+  local it = redis.call('HMGET', c.ik, 'st', 'v', 'q', 'm')
+  if it[1] ~= 'queued' and not (c.manual == '1' and it[1] == 'manual') then
     return conflict('item_state')
   end
   if it[2] ~= c.version then return conflict('item_version') end
-  if it[3] ~= queue then return conflict('item_queue') end
-  if redis.call('EXISTS', ok) == 1 then return conflict('offer_id') end
-  local ag = redis.call('HMGET', ak, 'bp', 'tu', 'uu', 'qs')
-  if not ag[1] then return conflict('agent_unknown') end
-  local member, allowed = manual, manual
-  for _, q in ipairs(split(ag[4])) do if q == queue then member = true end end
-  if not member then return conflict('agent_queue') end
-  for _, p in ipairs(split(c.allowed)) do if p == ag[1] then allowed = true end end
-  if not allowed then return conflict('agent_presence') end
-  if units > 0 and num(ag[2]) - num(ag[3]) < units then return conflict('unit_capacity') end
-  local limits, used = {}, {}
-  for i, p in ipairs(profiles) do
-    local pf = redis.call('HMGET', ak, 'pl:' .. p, 'pu:' .. p)
-    local limit = pf[1] and tonumber(pf[1]) or num(defaults[i])
-    if num(pf[2]) + 1 > limit then return conflict('profile_capacity:' .. p) end
-    limits[p], used[p] = limit, num(pf[2]) + 1
-  end
+  if it[3] ~= c.queue then return conflict('item_queue') end
+  if redis.call('EXISTS', c.ok) == 1 then return conflict('offer_id') end
+  local ag = read_agent_for_commit(c.ak, profiles)
+  if not ag then return conflict('agent_unknown') end
+  local what, limits, used = agent_conflict(ag, c, units, profiles, defaults)
+  if what then return conflict(what) end
   -- all checks passed: apply every effect
-  unqueue(ik, it[1])
-  local uu = redis.call('HINCRBY', ak, 'uu', units)
-  for _, p in ipairs(profiles) do redis.call('HINCRBY', ak, 'pu:' .. p, 1) end
-  redis.call('HSET', ak, 'la:' .. queue, NOW)
-  reindex(aid)
-  local st = 'offered'
-  if deadline == '' then st = 'assigned' end
-  redis.call('HSET', ik, 'st', st, 'o', oid, 'a', aid, 'h', '1', 'u', units, 'pf', c.profiles)
-  local v = redis.call('HINCRBY', ik, 'v', 1)
-  local ost = 'pending'
-  if deadline == '' then ost = 'assigned' end
-  redis.call('HSET', ok, 'item', iid, 'agent', aid, 'queue', queue, 'st', ost, 'v', c.version,
-    'u', units, 'pf', c.profiles, 'dl', deadline, 'at', NOW)
-  if deadline ~= '' then
-    redis.call('ZADD', c.due, deadline, oid)
-    redis.call('ZADD', c.aoffers, 0, oid)
-  end
-  local res = {ok = true, code = st, item_id = iid, agent_id = aid, offer_id = oid, version = v,
-    units_used = uu, units_total = num(ag[2])}
-  if #profiles > 0 then res.profile_used = used res.profile_limits = limits end
-  return res, true
+  unqueue(c.ik, it[1])
+  local uu = charge_agent(c, ag, units, profiles)
+  local st, ost = offer_states(c)
+  redis.call('HSET', c.ik, 'st', st, 'o', c.oid, 'a', c.aid, 'h', '1', 'u', units,
+    'pf', c.profiles)
+  local v = redis.call('HINCRBY', c.ik, 'v', 1)
+  record_offer(c, units, ost)
+  return committed(c, st, v, uu, ag, profiles, limits, used), true
 end
