@@ -41,18 +41,20 @@ Entry = tuple[AgentState, str | None, Key | None]
 when eligible, its rank key."""
 
 
+Best = tuple[tuple[int, Key], tuple[int, Key] | None]
+"""The best two eligible agents: position in `eligible` and rank key (None: only one)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     """The agents of one decision, filtered and ranked: the eligible ones in the order
-    given, the filtered count by reason (in order of first appearance), and either every
-    eligible agent's key (`keys`, aligned with `eligible`) or the best two directly
-    (`best`: position in `eligible` and key, the second None with one eligible agent).
-    The lists belong to the evaluator; read them before its next evaluation."""
+    given, the filtered count by reason (in order of first appearance), and the best two
+    (None when nobody is eligible). The lists belong to the evaluator; read them before
+    its next evaluation."""
 
     eligible: list[AgentState]
     filtered: Mapping[str, int]
-    keys: list[Key] | None = None
-    best: tuple[tuple[int, Key], tuple[int, Key] | None] | None = None
+    best: Best | None
 
 
 class Evaluator:
@@ -100,21 +102,6 @@ class AgentMemo:
             listed.append(entry)
         self._remember(profile, ctx, found)
         return listed
-
-    def evaluate(self, ctx: ItemContext, agents: Sequence[AgentState]) -> Evaluation | None:
-        listed = self.entries(ctx, agents)
-        if listed is None:
-            return None
-        eligible: list[AgentState] = []
-        keys: list[Key] = []
-        filtered: Counter[str] = Counter()
-        for agent, reason, key in listed:
-            if key is not None:
-                eligible.append(agent)
-                keys.append(key)
-            elif reason is not None:
-                filtered[reason] += 1
-        return Evaluation(eligible, filtered, keys=keys)
 
     def _remember(self, profile: Any, ctx: ItemContext, entries: dict[str, Entry]) -> None:
         profiles = self._profiles
@@ -170,10 +157,10 @@ class _Ranks:
     def evaluation(self) -> Evaluation:
         ranked, position = self.ranked, self.position
         if not ranked:
-            return Evaluation(self.eligible, self.filtered, keys=[])
+            return Evaluation(self.eligible, self.filtered, None)
         first = (position[ranked[0][1]], ranked[0][0])
         second = (position[ranked[1][1]], ranked[1][0]) if len(ranked) > 1 else None
-        return Evaluation(self.eligible, self.filtered, best=(first, second))
+        return Evaluation(self.eligible, self.filtered, (first, second))
 
 
 class ViewRanks:
@@ -191,7 +178,8 @@ class ViewRanks:
         self._changed.append(agent_id)
 
     def evaluate(self, ctx: ItemContext, agents: Sequence[AgentState]) -> Evaluation | None:
-        """`agents` are the view's, in its order (what `AgentMemo.evaluate` takes)."""
+        """The view's agents (`agents`, in its order) for this item; None when the item
+        cannot be remembered (the caller filters and ranks them itself)."""
         profile = profile_of(ctx)
         if profile is None:
             return None

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from msgspec import Struct, structs
 
 from router.config.model import Queue, Workstream
-from router.core.agent_memo import AgentMemo, Evaluation, ViewRanks
+from router.core.agent_memo import AgentMemo, Best, ViewRanks
 from router.core.capacity import capacity_problem, consume
 from router.core.decision import (
     MANUAL_ONLY,
@@ -38,13 +37,6 @@ from router.core.prioritize import fifo_key, top_block
 from router.core.types import AgentState, WorkItem
 
 MAX_PREFERRED = 3
-
-
-class Remembers(Protocol):
-    """What a decision may ask for agents already filtered and ranked (agent_memo.py)."""
-
-    def evaluate(self, ctx: ItemContext, agents: Sequence[AgentState]
-                 ) -> Evaluation | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +150,7 @@ def decide_for_item(
     agents: Sequence[AgentState],
     now: float,
     policy: Policy = DEFAULT_POLICY,
-    memo: Remembers | None = None,
+    memo: ViewRanks | None = None,
 ) -> Decision:
     """The best agent for ``item`` in ``queue`` at ``now``, or why there is none.
 
@@ -169,8 +161,8 @@ def decide_for_item(
     only, not an assignment rule); otherwise the queue's method ranks the pool
     (for ``custom``, the agents matched by the first rule matching anyone).
 
-    ``memo`` remembers agents' reasons and keys between decisions over mostly the same
-    agent snapshots (agent_memo.py); the decision is the same with or without it.
+    ``memo`` gives the agents already filtered and ranked, when it remembers them
+    (agent_memo.py: a charged view's ranks); the decision is the same with or without.
     """
     ctx = make_context(item, queue, workstream, policy, now)
     if is_manual_only(item, policy):
@@ -184,14 +176,12 @@ def decide_for_item(
         )
         return Skip(reason=MANUAL_ONLY, item=item, explanation=expl)
     remembered = memo.evaluate(ctx, agents) if memo is not None else None
-    keys: list[Key] | None = None
-    best: tuple[tuple[int, Key], tuple[int, Key] | None] | None = None
+    best: Best | None = None
     filtered: Mapping[str, int]
     if remembered is None:
         eligible, filtered = _split(agents, ctx)
     else:
-        eligible, filtered = remembered.eligible, remembered.filtered
-        keys, best = remembered.keys, remembered.best
+        eligible, filtered, best = remembered.eligible, remembered.filtered, remembered.best
 
     def base(rule: str | None, notes: tuple[str, ...] = ()) -> Explanation:
         return _explanation(
@@ -233,11 +223,9 @@ def decide_for_item(
             expl = base(None)
             return Skip(reason=NO_RULE_MATCHED, item=item, explanation=expl)
     ranker: Ranker | None = None
-    if pool is not eligible or (keys is None and best is None):
+    if pool is not eligible or best is None:
         ranker = Ranker(ctx, index)
-        keys, best = list(map(ranker.key, pool)), None
-    if best is None:
-        assert keys is not None
+        keys = list(map(ranker.key, pool))
         first, second = two_smallest(keys)
         best = ((first, keys[first]),
                 (second, keys[second]) if second is not None else None)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Literal, ParamSpec, TypeVar
 
-from router.observability.metrics import CYCLE_SECONDS
+from router.observability.metrics import CYCLE_SECONDS, series
 
 Trigger = Literal["item", "agent", "sweep"]
 TRIGGERS: tuple[Trigger, ...] = ("item", "agent", "sweep")
@@ -27,7 +27,7 @@ def timed_cycle(trigger: Trigger) -> Iterator[None]:
     try:
         yield
     finally:
-        CYCLE_SECONDS.labels(trigger).observe(time.perf_counter() - started)
+        series(CYCLE_SECONDS, trigger).observe(time.perf_counter() - started)
 
 
 P = ParamSpec("P")
@@ -37,18 +37,11 @@ R = TypeVar("R")
 def timed(trigger: Trigger) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """``timed_cycle`` as a decorator of an async method (``Cycles.offer_item`` ...)."""
 
-    if trigger not in TRIGGERS:
-        raise ValueError(f"trigger {trigger!r}: must be one of {', '.join(TRIGGERS)}")
-    seconds = CYCLE_SECONDS.labels(trigger)  # labelled once, not per cycle
-
     def wrap(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(fn)
         async def inner(*args: P.args, **kwargs: P.kwargs) -> R:
-            started = time.perf_counter()
-            try:
+            with timed_cycle(trigger):
                 return await fn(*args, **kwargs)
-            finally:
-                seconds.observe(time.perf_counter() - started)
 
         return inner
 

@@ -8,6 +8,7 @@ item or agent id, which would grow without bound.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -165,3 +166,17 @@ def init_input_series(input_topics: Iterable[str]) -> None:
     for topic in input_topics:
         for reason in DEAD_LETTER_REASONS:
             DEAD_LETTERS.labels(topic, reason)
+
+
+_SERIES: dict[tuple[Any, ...], Any] = {}
+
+
+def series(metric: Any, *labels: str) -> Any:
+    """`metric.labels(*labels)`, looked up once: `labels` validates and takes a lock on
+    every call, which hot paths pay per event otherwise. For counters and histograms,
+    whose series are never removed (gauges that lose series keep calling `labels`)."""
+    key = (metric, *labels)
+    child = _SERIES.get(key)
+    if child is None:
+        child = _SERIES[key] = metric.labels(*labels)
+    return child

@@ -96,17 +96,8 @@ class OutputObserver:
         """(tenant, item) -> (queued at, queue) until the item's first offer."""
         self.offers: Lru[tuple[str, str], tuple[float, str]] = Lru(max_open)
         """(tenant, offer) -> (issued at, queue) until the offer's outcome."""
-        self._children: dict[tuple[Any, ...], Any] = {}
-        """(metric, *labels) -> the labelled series: `labels()` validates and locks on
-        every call, a few times per published event. Labels are configured names, so
-        this stays as small as the series themselves."""
-
-    def _series(self, metric: Any, *labels: str) -> Any:
-        key = (metric, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+        self._series = metrics.series
+        """A few labelled series per published event (labels are configured names)."""
 
     def observe(self, events: Iterable[Any]) -> None:
         """Account for output events in publication order (dicts, contract events or the

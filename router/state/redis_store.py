@@ -39,6 +39,15 @@ def _given(outcome: Outcome, duplicate: bool, outputs: Sequence[str] | None) -> 
     return outcome
 
 
+def _charge_args(offer: OfferCommit) -> list[str]:
+    """Units, profiles, their default limits, allowed presences and the deadline: the
+    arguments commit_offer.lua and admit_item.lua take in this order."""
+    return [str(offer.units), SEP.join(offer.profiles),
+            SEP.join(str(offer.profile_defaults.get(p, 0)) for p in offer.profiles),
+            SEP.join(offer.allowed_presences),
+            "" if offer.deadline is None else num(offer.deadline)]
+
+
 class RedisBackend:
     def __init__(self, client: Client, config: StoreConfig = DEFAULT_CONFIG) -> None:
         self.client = client
@@ -96,17 +105,22 @@ class RedisStore:
     ) -> Outcome:
         t = self._tenant
         all_keys = [keys.seen_events(t), keys.results(t), *keys_]
-        all_args = [
-            self._p,
-            event_id,
-            num(now),
-            *self._common,
-            codec.outputs_arg(outputs),
-            str(self._b.config.terminal_ttl_seconds),
-            *args,
-        ]
-        dup, raw = await self._b.scripts.run(script, all_keys, all_args)
+        dup, raw = await self._b.scripts.run(
+            script, all_keys, [*self._common_args(event_id, now, outputs), *args])
         return _given(codec.decode_outcome(raw, bool(dup), event_id), bool(dup), outputs)
+
+    def _common_args(self, event_id: str, now: float,
+                     outputs: Sequence[str] | None) -> list[Any]:
+        """ARGV[1..8] of every mutation script (_lib.lua's header)."""
+        return [self._p, event_id, num(now), *self._common, codec.outputs_arg(outputs),
+                str(self._b.config.terminal_ttl_seconds)]
+
+    def _offer_keys(self, offer: OfferCommit) -> list[str]:
+        """KEYS[3..7] of commit_offer.lua and admit_item.lua."""
+        t = self._tenant
+        return [keys.work_item(t, offer.item_id), keys.agent(t, offer.agent_id),
+                keys.offer(t, offer.offer_id), keys.offers_due(t),
+                keys.agent_offers(t, offer.agent_id)]
 
     # -- mutations ----------------------------------------------------------------------
 
@@ -146,19 +160,12 @@ class RedisStore:
         offer_outputs: Sequence[str],
     ) -> tuple[Outcome, Outcome | None]:
         t = self._tenant
-        member = encode_member(bucket, order_key, item.id)
-        all_keys = [keys.seen_events(t), keys.results(t), keys.work_item(t, item.id),
-                    keys.agent(t, offer.agent_id), keys.offer(t, offer.offer_id),
-                    keys.offers_due(t), keys.agent_offers(t, offer.agent_id)]
+        all_keys = [keys.seen_events(t), keys.results(t), *self._offer_keys(offer)]
         all_args = [
-            self._p, event_id, num(now), *self._common, codec.outputs_arg(outputs),
-            str(self._b.config.terminal_ttl_seconds),
-            item.id, codec.encode_item(item), queue, member,
+            *self._common_args(event_id, now, outputs),
+            item.id, codec.encode_item(item), queue, encode_member(bucket, order_key, item.id),
             offer_event_id, codec.outputs_arg(offer_outputs),
-            offer.agent_id, offer.offer_id, str(offer.units), SEP.join(offer.profiles),
-            SEP.join(str(offer.profile_defaults.get(p, 0)) for p in offer.profiles),
-            SEP.join(offer.allowed_presences),
-            "" if offer.deadline is None else num(offer.deadline),
+            offer.agent_id, offer.offer_id, *_charge_args(offer),
         ]
         reply = await self._b.scripts.run("admit_item", all_keys, all_args)
         upserted = _given(codec.decode_outcome(reply[1], bool(reply[0]), event_id),
@@ -183,8 +190,7 @@ class RedisStore:
             pipe = self._b.client.pipeline(transaction=False)
             for event_id, item, queue, bucket, order_key, now in rows[start : start + chunk]:
                 args: list[str | bytes] = [
-                    self._p, event_id, num(now), *self._common, "[]",
-                    str(self._b.config.terminal_ttl_seconds), item.id,
+                    *self._common_args(event_id, now, ()), item.id,
                     codec.encode_item(item), queue or "",
                     encode_member(bucket, order_key, item.id),
                 ]
@@ -227,32 +233,14 @@ class RedisStore:
     async def commit_offer(
         self, event_id: str, offer: OfferCommit, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
-        t = self._tenant
         return await self._mutate(
             "commit_offer",
             event_id,
             now,
             outputs,
-            [
-                keys.work_item(t, offer.item_id),
-                keys.agent(t, offer.agent_id),
-                keys.offer(t, offer.offer_id),
-                keys.offers_due(t),
-                keys.agent_offers(t, offer.agent_id),
-            ],
-            [
-                offer.item_id,
-                offer.agent_id,
-                offer.offer_id,
-                offer.queue,
-                str(offer.item_version),
-                str(offer.units),
-                SEP.join(offer.profiles),
-                SEP.join(str(offer.profile_defaults.get(p, 0)) for p in offer.profiles),
-                SEP.join(offer.allowed_presences),
-                "" if offer.deadline is None else num(offer.deadline),
-                "1" if offer.manual else "0",
-            ],
+            self._offer_keys(offer),
+            [offer.item_id, offer.agent_id, offer.offer_id, offer.queue,
+             str(offer.item_version), *_charge_args(offer), "1" if offer.manual else "0"],
         )
 
     async def _resolve(

@@ -75,8 +75,6 @@ class Ingest:
         self._known_tenants = known_tenants
         self._max_bytes = max_bytes
         self._backoff = retry_backoff_s
-        self._handling_seconds = metrics.EVENT_HANDLING_SECONDS.labels(suffix)
-        self._processed: dict[str, Any] = {}
         self._runs: dict[bytes | None, asyncio.Future[None]] = {}
         """The latest unfinished run of each key, across the batches out."""
 
@@ -135,12 +133,9 @@ class Ingest:
                               message.partition, message.offset)
                 await self._reject(message, f"processing failed: {exc!r}", "processing")
                 return
-        self._handling_seconds.observe(time.perf_counter() - started)
-        processed = self._processed.get(event.type)
-        if processed is None:  # `labels` validates and locks: once per event type
-            processed = self._processed[event.type] = metrics.EVENTS_CONSUMED.labels(
-                self._suffix, event.type, "processed")
-        processed.inc()
+        metrics.series(metrics.EVENT_HANDLING_SECONDS, self._suffix).observe(
+            time.perf_counter() - started)
+        metrics.series(metrics.EVENTS_CONSUMED, self._suffix, event.type, "processed").inc()
 
     async def _reject(self, message: InboundMessage, error: DecodeError | str,
                       reason_class: str) -> None:

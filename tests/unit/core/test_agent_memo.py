@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router.config.model import Queue, Workstream
-from router.core.agent_memo import AgentMemo
+from router.core.agent_memo import AgentMemo, ViewRanks
 from router.core.capacity import consume
 from router.core.decide import ChargedView, decide_for_item, decide_for_queue
 from router.core.decision import Offer
@@ -52,8 +52,8 @@ def test_a_remembered_decision_matches_a_fresh_one(
 ) -> None:
     queue, ws, policy = cfg
     memo = AgentMemo()
-    first = decide_for_item(item, queue, ws, agents, NOW, policy, memo)
-    again = decide_for_item(item, queue, ws, agents, NOW, policy, memo)
+    first = decide_for_item(item, queue, ws, agents, NOW, policy, _view(agents, memo))
+    again = decide_for_item(item, queue, ws, agents, NOW, policy, _view(agents, memo))
     fresh = decide_for_item(item, queue, ws, agents, NOW, policy)
     assert _encoded(first) == _encoded(fresh) == _encoded(again)
 
@@ -78,6 +78,11 @@ def test_a_queue_cycle_is_the_same_as_deciding_each_item_in_turn(
         assert _encoded(decision) == _encoded(expected)
 
 
+def _view(agents: list[AgentState], memo: AgentMemo) -> ViewRanks:
+    """What one read of the agents gives a decision: a fresh view over the shared memo."""
+    return ViewRanks({a.id: a for a in agents}, memo)
+
+
 def _agent(n: int, **changes: Any) -> AgentState:
     return AgentState(id=f"a{n}", presence="available", total_units=10, queues=("q",),
                       **changes)
@@ -91,11 +96,13 @@ def test_a_changed_snapshot_is_evaluated_again() -> None:
     item = WorkItem(id="i", workstream="ws")
     memo = AgentMemo()
     roomy, other = _agent(1, available_since=NOW - 10), _agent(2, available_since=NOW - 5)
-    first = decide_for_item(item, queue, ws, [roomy, other], NOW, policy, memo)
+    first = decide_for_item(item, queue, ws, [roomy, other], NOW, policy,
+                            _view([roomy, other], memo))
     assert isinstance(first, Offer) and first.agent.id == "a1"
     # Same id, new snapshot with no room left: the memo must not serve the old entry.
     full = _agent(1, available_since=NOW - 10, used_units=10)
-    second = decide_for_item(item, queue, ws, [full, other], NOW, policy, memo)
+    second = decide_for_item(item, queue, ws, [full, other], NOW, policy,
+                             _view([full, other], memo))
     assert isinstance(second, Offer) and second.agent.id == "a2"
     assert second.explanation.filtered == {"unit_capacity": 1}
 
@@ -109,6 +116,6 @@ def test_items_with_declines_or_item_dependent_methods_are_not_remembered() -> N
     fresh = WorkItem(id="i", workstream="ws")
     policy = Policy()
     agents = [_agent(1)]
-    assert memo.evaluate(make_context(declined, plain, ws, policy, NOW), agents) is None
-    assert memo.evaluate(make_context(fresh, best, ws, policy, NOW), agents) is None
-    assert memo.evaluate(make_context(fresh, plain, ws, policy, NOW), agents) is not None
+    assert memo.entries(make_context(declined, plain, ws, policy, NOW), agents) is None
+    assert memo.entries(make_context(fresh, best, ws, policy, NOW), agents) is None
+    assert memo.entries(make_context(fresh, plain, ws, policy, NOW), agents) is not None
