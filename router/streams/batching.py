@@ -104,39 +104,32 @@ async def take_ready(stream: Any, max_: int, linger_s: float = 0.0
         return None
 
     await stream.maybe_start()
+    clock = asyncio.get_running_loop().time
     stopped = False
     try:
         while not stopped and not stream.should_stop:
-            first = await next_record()
-            if first is _STOPPED:
+            value = await next_record()
+            if value is _STOPPED:
                 break
-            if first is None:
+            if value is None:
                 continue
             batch: list[Any] = []
-            event = await admitted(first)
-            if event is not None:
-                batch.append(event)
-            while len(batch) < max_ and not queue.empty():
-                value = await next_record()
-                if value is _STOPPED:
-                    stopped = True
-                    break
+            deadline = clock() + linger_s
+            while True:  # this record, then what is queued behind it, then the linger
                 event = await admitted(value)
                 if event is not None:
                     batch.append(event)
-            if linger_s > 0 and not stopped:
-                deadline = asyncio.get_running_loop().time() + linger_s
-                while len(batch) < max_:
-                    left = deadline - asyncio.get_running_loop().time()
-                    if left <= 0:
-                        break
-                    value = await next_record(left)
-                    stopped = value is _STOPPED
-                    if value is _STOPPED or value is None:
-                        break
-                    event = await admitted(value)
-                    if event is not None:
-                        batch.append(event)
+                if len(batch) >= max_:
+                    break
+                left = deadline - clock()
+                if queue.empty() and left <= 0:
+                    break
+                value = await next_record(None if not queue.empty() else left)
+                if value is None:
+                    break
+                if value is _STOPPED:
+                    stopped = True
+                    break
             if batch:
                 yield batch
     finally:

@@ -203,3 +203,28 @@ def test_records_of_an_older_generation_are_acknowledged_and_left_out() -> None:
     batches, acked = asyncio.run(scenario())
     assert batches == [[2]]
     assert acked == [0, 1]
+
+
+def test_a_linger_holds_the_batch_open_for_records_arriving_within_it() -> None:
+    async def scenario(linger_s: float) -> list[list[int]]:
+        app = faust.App("test-batching-6", broker="kafka://127.0.0.1:1", web_enabled=False)
+        app.flow_control.resume()
+        channel = app.channel()
+        stream = app.stream(channel)
+        batches: list[list[int]] = []
+
+        async def consume() -> None:
+            async for events in take_ready(stream, 10, linger_s):
+                batches.append([event.value for event in events])
+
+        task = asyncio.ensure_future(consume())
+        await channel.send(value=0)
+        await asyncio.sleep(0.05)  # within a 1 s linger, after a batch without one
+        await channel.send(value=1)
+        await asyncio.wait_for(_until(lambda: sum(map(len, batches)) == 2), 5)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return batches
+
+    assert asyncio.run(scenario(1.0)) == [[0, 1]]
+    assert asyncio.run(scenario(0.0)) == [[0], [1]]
