@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from router.demo.stats import percentile
+
+STAGES = ("publish to handling", "handling to published offer", "published offer to receipt")
+"""Where a routed item's time goes, split at two instants the worker stamps on the offer:
+when it began handling the item (the offer's `time`) and when the relay handed the offer
+to its producer (the offer record's Kafka timestamp)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    p50_s: float
+    p99_s: float
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,8 @@ class Phase:
     p90_s: float
     p99_s: float
     max_s: float
+    stages: tuple[Stage, ...] = field(default=())
+    """The router's STAGES (empty for bare Kafka)."""
 
     @property
     def lost(self) -> int:
@@ -42,8 +56,14 @@ class Phase:
         return self.sent / self.publish_s if self.publish_s > 0 else math.nan
 
 
-def summarize(name: str, sent: Mapping[str, float], received: Mapping[str, float]) -> Phase:
-    """Latency of every message received (by key), over the messages sent."""
+Marks = Mapping[str, tuple[float, float]]
+"""Key -> (handling began, offer published), on the clock of `sent` and `received`."""
+
+
+def summarize(name: str, sent: Mapping[str, float], received: Mapping[str, float],
+              marks: Marks | None = None) -> Phase:
+    """Latency of every message received (by key), over the messages sent; with `marks`,
+    also the STAGES of each received message that has them."""
     latencies = [received[key] - at for key, at in sent.items() if key in received]
     if sent:
         first, last_sent = min(sent.values()), max(sent.values())
@@ -56,4 +76,18 @@ def summarize(name: str, sent: Mapping[str, float], received: Mapping[str, float
         publish_s=last_sent - first,
         p50_s=percentile(latencies, 50), p90_s=percentile(latencies, 90),
         p99_s=percentile(latencies, 99), max_s=max(latencies) if latencies else math.nan,
+        stages=_stages(sent, received, marks) if marks is not None else (),
     )
+
+
+def _stages(sent: Mapping[str, float], received: Mapping[str, float],
+            marks: Marks) -> tuple[Stage, ...]:
+    spans: tuple[list[float], list[float], list[float]] = ([], [], [])
+    for key, at in sent.items():
+        if key in received and key in marks:
+            handling, published = marks[key]
+            for span, value in zip(spans, (handling - at, published - handling,
+                                           received[key] - published), strict=True):
+                span.append(value)
+    return tuple(Stage(name, percentile(span, 50), percentile(span, 99))
+                 for name, span in zip(STAGES, spans, strict=True))

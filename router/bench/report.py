@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from router.bench.latency import Phase
+from router.bench.latency import STAGES, Phase
 
 TARGET_ITEMS_PER_S = 5000.0
 TARGET_P99_S = 0.025
@@ -94,6 +94,35 @@ def _phase_row(label: str, phase: Phase) -> str:
             f"{_ms(phase.p99_s)} | {_ms(phase.max_s)} |")
 
 
+def _stage_table(result: BenchResult) -> list[str]:
+    phases = [result.router_sustained, *(p for _, p in sorted(result.router_rates.items()))]
+    if result.router_lifecycle is not None:
+        phases.append(result.router_lifecycle)
+    phases = [phase for phase in phases if phase.stages]
+    if not phases:
+        return []
+    out = [
+        "",
+        "## Where the router's time goes",
+        "",
+        "Each offer carries two instants stamped by the worker: its `time`, when the "
+        "worker began handling the item, and its Kafka record's timestamp, when the "
+        "outbox relay handed it to the producer. They split publish-to-receipt into "
+        "(1) the input's way in: producer linger, broker, the worker's consumer and its "
+        "queue; (2) the worker: agents read, decision, commit in Redis, and the wait for "
+        "the relay to take it from the outbox; (3) the way out: relay producer, broker, "
+        "the benchmark's consumer. Same machine, same wall clock; Kafka timestamps are "
+        "whole milliseconds. Percentiles of the parts do not add up to the whole's.",
+        "",
+        "| phase | " + " | ".join(f"{name} p50 | p99" for name in STAGES) + " |",
+        "|---|" + "---|---|" * len(STAGES),
+    ]
+    for phase in phases:
+        cells = " | ".join(f"{_ms(stage.p50_s)} | {_ms(stage.p99_s)}" for stage in phase.stages)
+        out.append(f"| {phase.name} | {cells} |")
+    return out
+
+
 def render(result: BenchResult) -> str:
     out = [
         "# Benchmarks",
@@ -149,6 +178,7 @@ def render(result: BenchResult) -> str:
             out.append(_phase_row(f"router at {rate:,.0f}/s", result.router_rates[rate]))
     if result.router_lifecycle is not None:
         out.append(_phase_row(result.router_lifecycle.name, result.router_lifecycle))
+    out += _stage_table(result)
     out += ["", "## Machine", "", "| | |", "|---|---|"]
     out += [f"| {name} | {value} |" for name, value in result.machine.items()]
     out.append(f"| Redis | {result.redis_version} |")

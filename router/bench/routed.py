@@ -13,11 +13,12 @@ accepted, completed, closed).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Message
+from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
 
 from router.bench.latency import Phase, summarize
 from router.bench.progress import ProgressFn, wait_for
@@ -54,6 +55,8 @@ class RoutedRun:
         self._producer = producer(settings)
         self._lock = threading.Lock()
         self._offered: dict[str, float] = {}
+        self._marks: dict[str, tuple[float, float]] = {}
+        """Key -> (handling began, offer published): see latency.STAGES."""
         self._assigned: set[str] = set()
         self.undecodable = 0
         self.answering = threading.Event()
@@ -84,6 +87,9 @@ class RoutedRun:
         self._producer.flush(30)
 
     def _on_batch(self, batch: Sequence[Message], at: float) -> None:
+        # The worker's instants are wall-clock; this maps them onto perf_counter, the
+        # clock of publish and receipt (same machine, so the same wall clock).
+        wall_to_perf = time.perf_counter() - time.time()
         for message in batch:
             try:
                 event = codec.decode(message.value() or b"", max_bytes=8 * 1024 * 1024)
@@ -93,8 +99,13 @@ class RoutedRun:
             if event.tenant != self.tenant:
                 continue
             if isinstance(event, OfferIssued):
+                kind, stamp_ms = message.timestamp()
+                key = key_text(message)
                 with self._lock:
-                    self._offered.setdefault(key_text(message), at)
+                    self._offered.setdefault(key, at)
+                    if kind == TIMESTAMP_CREATE_TIME and key not in self._marks:
+                        self._marks[key] = (event.time.timestamp() + wall_to_perf,
+                                            stamp_ms / 1000 + wall_to_perf)
                 if self.answering.is_set():
                     self._answer(event)
             elif event.type == "assignment.created":
@@ -139,10 +150,11 @@ class RoutedRun:
         wait_for(lambda: self.offered(keys), len(keys), wait_s, f"{name} offers", progress)
         with self._lock:
             received = {key: self._offered[key] for key in keys if key in self._offered}
+            marks = {key: self._marks[key] for key in received if key in self._marks}
         if answer:
             wait_for(lambda: self.assigned(keys), len(received), wait_s,
                      f"{name} assignments", progress)
-        return summarize(name, sent, received)
+        return summarize(name, sent, received, marks)
 
     def close(self) -> None:
         self._receiver.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from router.bench.latency import Phase, summarize
+from router.bench.latency import STAGES, Phase, Stage, summarize
 from router.bench.machine import code_version, describe, kafka_version
 from router.bench.report import BenchResult, render, verdicts
 from router.bench.runner import parse_rates
@@ -49,6 +49,37 @@ def test_summary_of_sent_and_received() -> None:
     assert summary.offered_rate == pytest.approx(100 / 99)
     empty = summarize("y", {"a": 1.0}, {})
     assert empty.received == 0 and math.isnan(empty.p99_s) and math.isnan(empty.throughput)
+
+
+def test_stages_split_each_item_at_the_workers_two_instants() -> None:
+    sent = {f"k{n}": float(n) for n in range(10)}
+    received = {f"k{n}": n + 0.030 for n in range(10)}
+    # handling began 10 ms after publish (k9: 20 ms), the offer went out 15 ms after that
+    marks = {f"k{n}": (n + (0.020 if n == 9 else 0.010), n + (0.035 if n == 9 else 0.025))
+             for n in range(10)}
+    del marks["k3"]  # an offer without a usable record timestamp is left out of the split
+    stages = summarize("x", sent, received, marks).stages
+    assert [stage.name for stage in stages] == list(STAGES)
+    assert stages[0].p50_s == pytest.approx(0.010) and stages[0].p99_s == pytest.approx(0.020)
+    assert stages[1].p50_s == pytest.approx(0.015) and stages[1].p99_s == pytest.approx(0.015)
+    assert stages[2].p50_s == pytest.approx(0.005)
+    assert stages[2].p99_s == pytest.approx(0.005, abs=1e-9)
+    assert summarize("x", sent, received).stages == ()
+    nothing = summarize("y", sent, {}, marks).stages
+    assert all(math.isnan(stage.p50_s) for stage in nothing)
+
+
+def test_report_shows_the_stages_of_router_phases_only() -> None:
+    base = result(phase("r", span_s=0.5), phase("r1000", p99_s=0.02))
+    assert "Where the router's time goes" not in render(base)
+    staged = Phase(**{**phase("router at 1,000/s").__dict__, "stages": (
+        Stage(STAGES[0], 0.004, 0.012), Stage(STAGES[1], 0.006, 0.020),
+        Stage(STAGES[2], 0.002, 0.003))})
+    text = render(BenchResult(**{**base.__dict__, "router_rates": {1000.0: staged}}))
+    assert "## Where the router's time goes" in text
+    assert ("| router at 1,000/s | 4.0 ms | 12.0 ms | 6.0 ms | 20.0 ms | 2.0 ms | 3.0 ms |"
+            in text)
+    assert "| r |" not in text.split("## Where the router's time goes")[1]
 
 
 def test_verdicts_follow_the_measurement() -> None:
