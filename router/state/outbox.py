@@ -9,6 +9,7 @@ republishes that batch: duplicates with the same ids, never a gap or an inversio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from router.state import keys
 from router.state.redis_store import RedisBackend
@@ -57,11 +58,27 @@ class RedisOutbox:
 
     async def take(self, limit: int) -> Batch | None:
         """The next batch, taking or renewing the lease; None while another relay has it."""
-        reply = await self._b.scripts.run(
-            "outbox_take",
-            [self._lease, self._cursor, self._seq, self._slots, self._late],
-            [self.owner, str(self._lease_ms), str(limit)],
-        )
+        return self._batch(await self._take([self.owner, str(self._lease_ms), str(limit)]))
+
+    async def ack_and_take(self, batch: Batch, limit: int) -> tuple[bool, Batch | None]:
+        """`ack(batch)` then `take(limit)` in one call (one round trip instead of two);
+        (False, None) if the acknowledgement was refused, as `ack` would."""
+        reply = await self._take([self.owner, str(self._lease_ms), str(limit), *self._acked(batch)])
+        if int(reply[0]) == -1:
+            return False, None
+        return True, self._batch(reply)
+
+    async def _take(self, args: list[str]) -> Any:
+        return await self._b.scripts.run(
+            "outbox_take", [self._lease, self._cursor, self._seq, self._slots, self._late],
+            args)
+
+    @staticmethod
+    def _acked(batch: Batch) -> list[str]:
+        return [str(batch.upto), str(len(batch.late)), str(batch.cursor)]
+
+    @staticmethod
+    def _batch(reply: Any) -> Batch | None:
         if int(reply[0]) == 0:
             return None
         cursor, blocked, late_count = int(reply[1]), int(reply[2]), int(reply[3])
@@ -74,8 +91,7 @@ class RedisOutbox:
         done = await self._b.scripts.run(
             "outbox_ack",
             [self._lease, self._cursor, self._slots, self._late],
-            [self.owner, str(batch.upto), str(len(batch.late)), str(batch.cursor),
-             "1" if release else "0"],
+            [self.owner, *self._acked(batch), "1" if release else "0"],
         )
         return int(done) == 1
 

@@ -5,7 +5,8 @@ Why not ``register_script``: we want to own the reload path and test it. On NOSC
 retried once. On Redis Cluster, redis-py sends SCRIPT LOAD to every primary and routes
 EVALSHA by the first key; all keys of a call carry the same ``{tenant}`` tag.
 
-Mutation scripts get ``lua/_lib.lua`` prepended (Redis Lua has no ``require``).
+Mutation scripts get ``lua/_lib.lua`` prepended (Redis Lua has no ``require``), the
+outbox's take and acknowledgement ``lua/_outbox.lua``.
 
 On a standalone Redis, the calls made in one turn of the event loop go out together as
 one pipeline (`AutoPipeline`): a worker handling a batch of events concurrently then
@@ -35,6 +36,8 @@ MUTATIONS = ("upsert_item", "upsert_agent", "commit_offer", "resolve_offer", "fi
              "requeue_item", "admit_item")
 READS = ("read_queue", "read_agents", "read_due", "reorder_queue", "read_offered")
 OUTBOX = ("outbox_fill", "outbox_take", "outbox_ack", "outbox_skip")
+ACKNOWLEDGING = ("outbox_take", "outbox_ack")
+"""Outbox scripts that get ``lua/_outbox.lua`` prepended."""
 
 
 def source(name: str) -> str:
@@ -43,6 +46,8 @@ def source(name: str) -> str:
     text = lua.joinpath(f"{name}.lua").read_text()
     if name in MUTATIONS:
         text = lua.joinpath("_lib.lua").read_text() + "\n" + text
+    elif name in ACKNOWLEDGING:
+        text = lua.joinpath("_outbox.lua").read_text() + "\n" + text
     return text
 
 

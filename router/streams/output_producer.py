@@ -5,7 +5,7 @@ Python on the worker's event loop, which measured about a tenth of the worker's 
 (partitioning, record batches, requests). librdkafka does that work in C on its own
 threads; the loop only hands records over. The relay needs one answer per batch (all
 acknowledged or not), so librdkafka reports only failures, and the batch is waited for
-once, off the loop.
+once, in librdkafka's flush.
 
 Settings match what the router relies on: idempotent (a retried request is never
 written twice, and order per partition holds), acks from all replicas, and the murmur2
@@ -38,7 +38,12 @@ those of the next holder, which publishes the same slots again."""
 class OutputProducer:
     """One batch at a time (the relay awaits each): librdkafka reports only failed
     deliveries, so a successful record costs no Python call at all, and a batch is done
-    when librdkafka's queue is empty again (`flush`, waited for off the event loop)."""
+    when librdkafka's queue is empty again (`flush`).
+
+    The flush blocks the calling thread, which is meant to be the relay's own
+    (relay_thread.py): its loop has nothing else to run meanwhile, and a flush handed to
+    an executor cost two thread hops per batch, each a wait for the interpreter while the
+    worker's thread held it (several milliseconds under load)."""
 
     def __init__(self, bootstrap: str, *, linger_ms: float = 0.5) -> None:
         self._failures: list[KafkaError] = []
@@ -73,12 +78,10 @@ class OutputProducer:
                         produce(topic, value, key)
                         break
                     except BufferError:  # librdkafka's queue is full: let it drain
-                        await asyncio.get_running_loop().run_in_executor(
-                            None, self._producer.poll, 0.005)
+                        self._producer.poll(0.005)
             # Every record is delivered or failed within the delivery timeout; the
             # margin covers a slow broker acknowledgement of the last ones.
-            left = await asyncio.get_running_loop().run_in_executor(
-                None, self._producer.flush, DELIVERY_TIMEOUT_MS / 1000 + 10)
+            left = self._producer.flush(DELIVERY_TIMEOUT_MS / 1000 + 10)
             if self._failures:
                 raise KafkaException(self._failures[0])
             if left:

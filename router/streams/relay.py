@@ -80,6 +80,8 @@ class OutboxRelay:
         self._clock = clock
         self._wakeup = asyncio.Event()
         self._blocked: dict[str, tuple[int, float]] = {}  # tenant -> (slot, since)
+        self._taken: dict[str, Batch] = {}
+        """Tenant -> its next batch, taken together with the last one's acknowledgement."""
         self.holding: set[str] = set()
         """Tenants whose lease this relay held at its last look."""
 
@@ -94,6 +96,7 @@ class OutboxRelay:
                 published = await self.run_once()
             except Exception:  # Redis or Kafka trouble: nothing was acknowledged, retry
                 log.exception("outbox relay round failed; retrying")
+                self._taken.clear()
                 published = 0
                 await asyncio.sleep(self._standby_s)
             if published == 0:
@@ -105,23 +108,30 @@ class OutboxRelay:
         """One round over every tenant; how many events it published."""
         published = 0
         for outbox in self._outboxes:
-            batch = await outbox.take(self._batch_slots)
+            tenant = outbox.tenant
+            batch = self._taken.pop(tenant, None) or await outbox.take(self._batch_slots)
             if batch is None:
-                self.holding.discard(outbox.tenant)
+                self.holding.discard(tenant)
                 continue
-            self.holding.add(outbox.tenant)
+            self.holding.add(tenant)
             if not batch.empty:
                 published += await self._publish(batch)
-                if not await outbox.ack(batch):
+                # The next batch comes with the acknowledgement: kept only if it has
+                # something to publish (an empty one would be stale by the next round).
+                acked, following = await outbox.ack_and_take(batch, self._batch_slots)
+                if not acked:
                     log.warning("%s: relay lease lost mid-batch; the new holder republishes",
-                                outbox.tenant)
+                                tenant)
                     continue
-            metrics.OUTBOX_BACKLOG.labels(outbox.tenant).set(batch.left)
+                if following is not None and not following.empty:
+                    self._taken[tenant] = following
+            metrics.OUTBOX_BACKLOG.labels(tenant).set(batch.left)
             await self._watch_blocked(outbox, batch)
         return published
 
     async def release(self) -> None:
         """Give up held leases (graceful stop) so another worker takes over at once."""
+        self._taken.clear()  # unpublished: the next holder takes them again
         for outbox in self._outboxes:
             if outbox.tenant in self.holding:
                 batch = await outbox.take(0)

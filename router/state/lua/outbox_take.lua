@@ -4,12 +4,19 @@
 -- KEYS[1] P..'outbox:lease' (relay owner id, expires), KEYS[2] P..'outbox:cursor',
 -- KEYS[3] P..'outbox:seq' (last slot reserved), KEYS[4] P..'outbox:slots',
 -- KEYS[5] P..'outbox:late'
--- ARGV[1] owner id, ARGV[2] lease (ms), ARGV[3] max slots
--- Takes (or renews) the lease if free (or held by ARGV[1]); returns {0} when another
--- relay holds it, else {1, cursor, blocked, #late, pending, late..., payloads...}: the
--- payloads of the filled slots cursor+1, cursor+2 ... up to the first still reserved one
--- (`blocked`, 0 if none), the late payloads (publish those first), and `pending`, the
+-- ARGV[1] owner id, ARGV[2] lease (ms), ARGV[3] max slots; optionally the previous
+-- batch to acknowledge first, as outbox_ack would (one round trip for both): ARGV[4] its
+-- last slot, ARGV[5] its late payloads, ARGV[6] the cursor it was taken at.
+-- Takes (or renews) the lease if free (or held by ARGV[1]); returns {-1} if the
+-- acknowledgement was refused (lease or cursor moved; nothing taken), {0} when another
+-- relay holds the lease, else {1, cursor, blocked, #late, pending, late..., payloads...}:
+-- the payloads of the filled slots cursor+1, cursor+2 ... up to the first still reserved
+-- one (`blocked`, 0 if none), the late payloads (publish those first), and `pending`, the
 -- slots reserved after the cursor.
+if ARGV[4] and acknowledge(KEYS[1], KEYS[2], KEYS[4], KEYS[5], ARGV[1], tonumber(ARGV[4]),
+                           tonumber(ARGV[5]), tonumber(ARGV[6])) == 0 then
+  return {-1}
+end
 local holder = redis.call('GET', KEYS[1])
 if holder == false then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])

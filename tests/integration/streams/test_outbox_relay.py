@@ -97,6 +97,49 @@ def test_a_reserved_slot_holds_back_later_ones_until_filled_or_given_up(
     asyncio.run(scenario())
 
 
+def test_acknowledging_and_taking_in_one_call_is_ack_then_take(
+    settings: Settings, tenant: str,
+) -> None:
+    """The relay's round trip per batch: what `ack` then `take` would do, late payloads
+    included, and nothing at all when the acknowledgement is refused."""
+
+    async def scenario() -> None:
+        backend = RedisBackend.from_url(settings.redis_url)
+        store = backend.tenant(tenant)
+        outbox = RedisOutbox(backend, tenant, "worker-a", lease_ms=300)
+        for n in range(3):
+            await change(store, n, [revoked(n, tenant, f"item-{n}")])
+        first = await outbox.take(2)
+        assert first is not None and len(first.slots) == 2
+        acked, second = await outbox.ack_and_take(first, 10)
+        assert acked and second is not None
+        assert second.cursor == first.upto and len(second.slots) == 1 and second.left == 0
+        lost = await change(store, 3, None)  # reserved, its fill lost for now
+        acked, third = await outbox.ack_and_take(second, 10)
+        assert acked and third is not None and third.empty and third.blocked == lost
+        assert await outbox.skip(lost)
+        await store.fill_outbox(lost, [revoked(3, tenant, "item-3")])  # a late payload
+        late = await outbox.take(10)
+        assert late is not None and len(late.late) == 1 and late.slots == ()
+        acked, fourth = await outbox.ack_and_take(late, 10)
+        assert acked and fourth is not None and fourth.empty and fourth.late == ()
+        assert await outbox.pending() == 0
+
+        await change(store, 4, [revoked(4, tenant, "item-4")])
+        stale = await outbox.take(10)
+        assert stale is not None and len(stale.slots) == 1
+        await asyncio.sleep(0.4)  # the lease runs out; another relay takes over
+        other = RedisOutbox(backend, tenant, "worker-b")
+        taken_over = await other.take(10)
+        assert taken_over is not None and taken_over.slots == stale.slots
+        assert await outbox.ack_and_take(stale, 10) == (False, None)
+        assert await other.pending() == 1  # nothing moved; worker-b still holds the lease
+        assert await outbox.take(10) is None
+        await backend.aclose()
+
+    asyncio.run(scenario())
+
+
 def test_the_relay_publishes_in_commit_order_to_kafka(settings: Settings, tenant: str) -> None:
     """Changes from two concurrent committers; one relay publishes; the consumer sees
     every event once, each item's in the order of the slots, on the right topic and key."""
