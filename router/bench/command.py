@@ -28,8 +28,9 @@ agents that have room and answer every offer at once; then
 
 A bare Kafka round trip (produce, consume, no processing) with the same messages and
 rates is measured in the same run; the report gives the router's figures, their ratios
-to it, the targets (5,000 items/s; p99 <= 25 ms at 1,000/s) met or not, and the
-machine. Kafka and Redis must be running (`make bench` starts them). Progress goes to
+to it, the targets (5,000 items/s; p99 <= 25 ms at 1,000/s) met or not, where the
+router's time goes (way in, worker, way out; CPU per item of the worker and Redis), and
+the machine. Kafka and Redis must be running (`make bench` starts them). Progress goes to
 stderr. The run's topics and Redis keys are removed afterwards unless --keep.
 """
 

@@ -38,6 +38,8 @@ class Phase:
     max_s: float
     stages: tuple[Stage, ...] = field(default=())
     """The router's STAGES (empty for bare Kafka)."""
+    cpu_per_item_s: tuple[tuple[str, float], ...] = field(default=())
+    """(process, CPU seconds per item received) over the phase (bench/cpu.py)."""
 
     @property
     def lost(self) -> int:

@@ -101,6 +101,7 @@ def _stage_table(result: BenchResult) -> list[str]:
     phases = [phase for phase in phases if phase.stages]
     if not phases:
         return []
+    cpu_names = list(dict.fromkeys(name for phase in phases for name, _ in phase.cpu_per_item_s))
     out = [
         "",
         "## Where the router's time goes",
@@ -114,13 +115,24 @@ def _stage_table(result: BenchResult) -> list[str]:
         "the benchmark's consumer. Same machine, same wall clock; Kafka timestamps are "
         "whole milliseconds. Percentiles of the parts do not add up to the whole's.",
         "",
-        "| phase | " + " | ".join(f"{name} p50 | p99" for name in STAGES) + " |",
-        "|---|" + "---|---|" * len(STAGES),
+        "CPU per item is what the worker process and Redis spent over the phase (from "
+        "publish to the last offer, idle moments included), divided by the items "
+        "offered: steadier than wall-clock figures when other work shares the machine.",
+        "",
+        "| phase | " + " | ".join(f"{name} p50 | p99" for name in STAGES)
+        + "".join(f" | {name} CPU per item" for name in cpu_names) + " |",
+        "|---|" + "---|---|" * len(STAGES) + "---|" * len(cpu_names),
     ]
     for phase in phases:
         cells = " | ".join(f"{_ms(stage.p50_s)} | {_ms(stage.p99_s)}" for stage in phase.stages)
+        cpu = dict(phase.cpu_per_item_s)
+        cells += "".join(f" | {_us(cpu.get(name, math.nan))}" for name in cpu_names)
         out.append(f"| {phase.name} | {cells} |")
     return out
+
+
+def _us(seconds: float) -> str:
+    return "n/a" if math.isnan(seconds) else f"{seconds * 1e6:,.0f} µs"
 
 
 def render(result: BenchResult) -> str:

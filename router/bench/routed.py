@@ -12,6 +12,7 @@ accepted, completed, closed).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from typing import Any
 
 from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
 
+from router.bench.cpu import Meter, per_item
 from router.bench.latency import Phase, summarize
 from router.bench.progress import ProgressFn, wait_for
 from router.bench.wire import Receiver, key_text, producer, send_paced
@@ -47,8 +49,10 @@ AGENT_PROFILES = {"chat": 1_000_000, "call": 1, "case": 5}
 class RoutedRun:
     """Publishes items to the router's input topic and times their offers."""
 
-    def __init__(self, settings: Settings, tenant: str, queues: Sequence[str]) -> None:
+    def __init__(self, settings: Settings, tenant: str, queues: Sequence[str],
+                 cpu: Meter | None = None) -> None:
         self.settings = settings
+        self._cpu = cpu
         self.tenant = tenant
         self.queues = list(queues)
         self._inputs = input_topics(settings.topic_prefix)
@@ -145,6 +149,7 @@ class RoutedRun:
             self.answering.set()
         else:
             self.answering.clear()
+        cpu_before = self._cpu() if self._cpu is not None else {}
         sent = send_paced(self._producer, self._inputs["work_item.created"], payloads, rate)
         keys = list(sent)
         wait_for(lambda: self.offered(keys), len(keys), wait_s, f"{name} offers", progress)
@@ -154,7 +159,11 @@ class RoutedRun:
         if answer:
             wait_for(lambda: self.assigned(keys), len(received), wait_s,
                      f"{name} assignments", progress)
-        return summarize(name, sent, received, marks)
+        phase = summarize(name, sent, received, marks)
+        if self._cpu is None:
+            return phase
+        return dataclasses.replace(
+            phase, cpu_per_item_s=per_item(cpu_before, self._cpu(), phase.received))
 
     def close(self) -> None:
         self._receiver.stop()

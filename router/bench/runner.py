@@ -22,6 +22,7 @@ import yaml
 from router.admin import create_topics
 from router.bench import machine
 from router.bench.baseline import BareRoundTrip
+from router.bench.cpu import meter
 from router.bench.latency import Phase
 from router.bench.progress import ProgressFn
 from router.bench.report import BenchResult
@@ -181,12 +182,13 @@ def _router(settings: Settings, tenant: str, events: Events, options: BenchOptio
     progress(f"starting one router worker (log: {log_path})")
     worker = Worker(settings, log_path)
     routed: RoutedRun | None = None
+    cpu_client = redis.Redis.from_url(settings.redis_url)
     try:
         worker.wait_ready()
         queues = [queue["id"] for queue in
                   yaml.safe_load(Path(str(settings.config_path)).read_text())["tenants"][0]
                   ["queues"]]
-        routed = RoutedRun(settings, tenant, queues)
+        routed = RoutedRun(settings, tenant, queues, meter(worker.process.pid, cpu_client))
         progress(f"registering {options.agents} agents; warming up the worker")
         routed.register_agents(options.agents)
         warm = routed.run("router warm-up", _payloads(events, "warm", WARM_UP_ITEMS), 200.0,
@@ -223,6 +225,7 @@ def _router(settings: Settings, tenant: str, events: Events, options: BenchOptio
     finally:
         if routed is not None:
             routed.close()
+        cpu_client.close()
         worker.stop()
 
 

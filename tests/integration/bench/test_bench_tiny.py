@@ -33,9 +33,18 @@ def test_tiny_bench_writes_a_report_and_cleans_up(stack: Stack, tmp_path: Path) 
     assert result.router_lifecycle is not None
     assert result.router_lifecycle.sent == result.router_lifecycle.received == 200
     assert result.router_sustained.p50_s > 0
+    # The worker's two instants fall between publish and receipt (clocks of one machine;
+    # the record timestamp is whole milliseconds, hence the slack).
+    stages = result.router_rates[100.0].stages
+    assert len(stages) == 3 and all(stage.p50_s > -0.002 for stage in stages)
+    assert sum(stage.p50_s for stage in stages) <= result.router_rates[100.0].max_s + 0.002
+    cpu = dict(result.router_rates[100.0].cpu_per_item_s)
+    assert cpu["worker"] > 0 and cpu["Redis"] > 0
+    assert result.baseline_rates[100.0].stages == ()
     text = output.read_text()
     for heading in ("# Benchmarks", "## Verdict against the targets",
-                    "## Router compared with bare Kafka", "## Every phase", "## Machine"):
+                    "## Router compared with bare Kafka", "## Every phase",
+                    "## Where the router's time goes", "## Machine"):
         assert heading in text
     assert "- Command: `router bench --items 300`" in text
     assert re.search(r"\| sustained items/s .* \| [\d,]+/s \| [\d,]+/s \| [\d.,e-]+x \|", text)

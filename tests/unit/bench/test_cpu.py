@@ -1,0 +1,39 @@
+"""CPU per item: /proc parsing, the per-phase division, and a Redis that cannot answer."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import redis
+
+from router.bench.cpu import per_item, process_cpu_s, redis_cpu_s
+
+
+def test_process_cpu_counts_user_and_system_time_past_an_awkward_command_name(
+    tmp_path: Path,
+) -> None:
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = ["S", *["0"] * 10, str(3 * ticks), str(ticks), *["0"] * 30]
+    (tmp_path / "42").mkdir()
+    (tmp_path / "42" / "stat").write_text(f"42 (python (x) y) {' '.join(fields)}\n")
+    assert process_cpu_s(42, tmp_path) == 4.0
+    assert math.isnan(process_cpu_s(43, tmp_path))
+    assert process_cpu_s(os.getpid()) > 0  # this very test process, where /proc exists
+
+
+def test_cpu_per_item_over_a_phase() -> None:
+    before = {"worker": 10.0, "Redis": 2.0}
+    after = {"worker": 10.5, "Redis": 2.2}
+    shares = dict(per_item(before, after, 1000))
+    assert math.isclose(shares["worker"], 0.0005) and math.isclose(shares["Redis"], 0.0002)
+    assert all(math.isnan(value) for _, value in per_item(before, after, 0))
+
+
+def test_a_redis_that_does_not_answer_gives_no_figure() -> None:
+    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    try:
+        assert math.isnan(redis_cpu_s(client))
+    finally:
+        client.close()
