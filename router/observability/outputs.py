@@ -96,8 +96,6 @@ class OutputObserver:
         """(tenant, item) -> (queued at, queue) until the item's first offer."""
         self.offers: Lru[tuple[str, str], tuple[float, str]] = Lru(max_open)
         """(tenant, offer) -> (issued at, queue) until the offer's outcome."""
-        self._series = metrics.series
-        """A few labelled series per published event (labels are configured names)."""
 
     def observe(self, events: Iterable[Any]) -> None:
         """Account for output events in publication order (dicts, contract events or the
@@ -115,7 +113,7 @@ class OutputObserver:
             queue = str(_field(data, "queue") or UNKNOWN_QUEUE)
             if kind == "work_item.queued":
                 bucket = _field(data, "bucket") or DEFAULT_BUCKET
-                self._series(metrics.ITEMS_QUEUED, tenant, queue, bucket).inc()
+                metrics.series(metrics.ITEMS_QUEUED, tenant, queue, bucket).inc()
             if at is not None:
                 self.waiting.put((tenant, subject), (at, queue))
         elif kind in OUTCOMES:
@@ -125,7 +123,7 @@ class OutputObserver:
             queue = _field(data, "queue")
             if via != "offer":
                 queue = self._first_offer(tenant, subject, at) or queue
-            self._series(metrics.ASSIGNMENTS, tenant, queue or UNKNOWN_QUEUE, via).inc()
+            metrics.series(metrics.ASSIGNMENTS, tenant, queue or UNKNOWN_QUEUE, via).inc()
             self.waiting.pop((tenant, subject))
         elif kind in ("work_item.cancelled", "work_item.completed"):
             self.waiting.pop((tenant, subject))
@@ -141,9 +139,9 @@ class OutputObserver:
             issued = self.offers.pop((tenant, offer_id))
             queue = issued[1] if issued else UNKNOWN_QUEUE
             if kind == "offer.accepted" and issued is not None and at is not None:
-                self._series(metrics.TIME_TO_ACCEPT_SECONDS, tenant, queue).observe(
+                metrics.series(metrics.TIME_TO_ACCEPT_SECONDS, tenant, queue).observe(
                     max(0.0, at - issued[0]))
-        self._series(metrics.OFFERS, tenant, queue, OUTCOMES[kind]).inc()
+        metrics.series(metrics.OFFERS, tenant, queue, OUTCOMES[kind]).inc()
 
     def _first_offer(self, tenant: str, item: str, at: float | None) -> str | None:
         """Times queued -> first offer (or direct assignment); the queue it waited in."""
@@ -151,7 +149,7 @@ class OutputObserver:
         if queued is None:
             return None
         if at is not None:
-            self._series(metrics.ITEM_TO_OFFER_SECONDS, tenant, queued[1]).observe(
+            metrics.series(metrics.ITEM_TO_OFFER_SECONDS, tenant, queued[1]).observe(
                 max(0.0, at - queued[0]))
         return queued[1]
 

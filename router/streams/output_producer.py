@@ -15,7 +15,6 @@ partition its key names whoever produces it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -36,7 +35,7 @@ those of the next holder, which publishes the same slots again."""
 
 
 class OutputProducer:
-    """One batch at a time (the relay awaits each): librdkafka reports only failed
+    """One batch at a time, from one caller (the relay): librdkafka reports only failed
     deliveries, so a successful record costs no Python call at all, and a batch is done
     when librdkafka's queue is empty again (`flush`).
 
@@ -58,7 +57,6 @@ class OutputProducer:
             "on_delivery": self._failed,
             "error_cb": _log_error,
         })
-        self._sending = asyncio.Lock()
 
     def _failed(self, error: KafkaError | None, _message: Message) -> None:
         if error is not None:  # only failures are reported
@@ -69,24 +67,23 @@ class OutputProducer:
         relay then keeps its cursor and publishes the batch again)."""
         if not records:
             return
-        async with self._sending:  # a batch's outcome is whatever failed while it ran
-            self._failures = []
-            produce = self._producer.produce
-            for topic, key, value in records:
-                while True:
-                    try:
-                        produce(topic, value, key)
-                        break
-                    except BufferError:  # librdkafka's queue is full: let it drain
-                        self._producer.poll(0.005)
-            # Every record is delivered or failed within the delivery timeout; the
-            # margin covers a slow broker acknowledgement of the last ones.
-            left = self._producer.flush(DELIVERY_TIMEOUT_MS / 1000 + 10)
-            if self._failures:
-                raise KafkaException(self._failures[0])
-            if left:
-                raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT,
-                                                f"{left} records not delivered"))
+        self._failures = []  # a batch's outcome is whatever failed while it ran
+        produce = self._producer.produce
+        for topic, key, value in records:
+            while True:
+                try:
+                    produce(topic, value, key)
+                    break
+                except BufferError:  # librdkafka's queue is full: let it drain
+                    self._producer.poll(0.005)
+        # Every record is delivered or failed within the delivery timeout; the margin
+        # covers a slow broker acknowledgement of the last ones.
+        left = self._producer.flush(DELIVERY_TIMEOUT_MS / 1000 + 10)
+        if self._failures:
+            raise KafkaException(self._failures[0])
+        if left:
+            raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT,
+                                            f"{left} records not delivered"))
 
     def close(self, timeout_s: float = 10.0) -> int:
         """Flush; how many records were left undelivered."""

@@ -109,7 +109,9 @@ class OutboxRelay:
         published = 0
         for outbox in self._outboxes:
             tenant = outbox.tenant
-            batch = self._taken.pop(tenant, None) or await outbox.take(self._batch_slots)
+            batch = self._taken.pop(tenant, None)
+            if batch is None:
+                batch = await outbox.take(self._batch_slots)
             if batch is None:
                 self.holding.discard(tenant)
                 continue
@@ -154,7 +156,7 @@ class OutboxRelay:
                 records.append((topic, f"{head.tenant}/{head.subject}".encode(), raw.encode()))
         await self._send(records)
         for (tenant, kind), count in Counter((h.tenant, h.type) for h in heads).items():
-            metrics.OUTPUTS_PUBLISHED.labels(tenant, kind).inc(count)
+            metrics.series(metrics.OUTPUTS_PUBLISHED, tenant, kind).inc(count)
         if self._observe is not None and heads:
             self._observe(heads)
         return len(heads)

@@ -15,25 +15,46 @@ from router.streams.batching import take_ready
 Body = Callable[[list[Any]], Awaitable[None]]
 
 
+def _stream(name: str) -> tuple[faust.App, Any, Any]:
+    """An app, an in-memory channel and a stream over it, ready to consume."""
+    app = faust.App(name, broker="kafka://127.0.0.1:1", web_enabled=False)
+    app.flow_control.resume()  # the stream skips every record while flow control is off
+    channel = app.channel()
+    return app, channel, app.stream(channel)
+
+
+def _on_ack(stream: Any, seen: Callable[[Any], None]) -> None:
+    """Calls `seen` with every event the stream acknowledges."""
+    original_ack = stream.ack
+
+    async def ack(event: Any) -> bool:
+        seen(event)
+        return bool(await original_ack(event))
+
+    stream.ack = ack
+
+
+async def _collect(stream: Any, max_: int, batches: list[list[int]],
+                   linger_s: float = 0.0) -> None:
+    async for events in take_ready(stream, max_, linger_s):
+        batches.append([event.value for event in events])
+
+
+async def _cancel(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 async def _run(values: list[int], max_: int, body: Body, *, before: bool,
                wait_s: float = 5.0) -> tuple[list[list[int]], list[tuple[int, bool]]]:
     """Feeds `values` to a stream (before or after the consumer starts) and consumes
     it with `take_ready`; returns the batches and the acknowledgements, each with
     whether its batch was still being handled."""
-    app = faust.App("test-batching", broker="kafka://127.0.0.1:1", web_enabled=False)
-    app.flow_control.resume()  # the stream skips every record while flow control is off
-    channel = app.channel()
-    stream = app.stream(channel)
+    _app, channel, stream = _stream("test-batching")
     batches: list[list[int]] = []
     acks: list[tuple[int, bool]] = []
     handling = False
-    original_ack = stream.ack
-
-    async def ack(event: Any) -> bool:
-        acks.append((event.value, handling))
-        return bool(await original_ack(event))
-
-    stream.ack = ack
+    _on_ack(stream, lambda event: acks.append((event.value, handling)))
 
     async def consume() -> None:
         nonlocal handling
@@ -55,8 +76,7 @@ async def _run(values: list[int], max_: int, body: Body, *, before: bool,
                                       and not handling), wait_s)
         await asyncio.sleep(0.01)  # the last batch's acknowledgements
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await _cancel(task)
     return batches, acks
 
 
@@ -82,10 +102,7 @@ def test_a_lone_record_is_handed_over_without_waiting_for_others() -> None:
 
 def test_records_arriving_while_a_batch_is_handled_form_the_next_batch() -> None:
     async def scenario() -> list[list[int]]:
-        app = faust.App("test-batching-2", broker="kafka://127.0.0.1:1", web_enabled=False)
-        app.flow_control.resume()
-        channel = app.channel()
-        stream = app.stream(channel)
+        _app, channel, stream = _stream("test-batching-2")
         batches: list[list[int]] = []
         release = asyncio.Event()
 
@@ -102,8 +119,7 @@ def test_records_arriving_while_a_batch_is_handled_form_the_next_batch() -> None
             await channel.send(value=value)
         release.set()
         await asyncio.wait_for(_until(lambda: sum(map(len, batches)) == 5), 5)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await _cancel(task)
         return batches
 
     assert asyncio.run(scenario()) == [[0], [1, 2, 3, 4]]
@@ -121,9 +137,7 @@ def test_a_consumer_waiting_for_records_stops_when_cancelled() -> None:
     # A worker shutting down cancels its remaining tasks (app._settled covers a batch in
     # hand); a stream stop is watched separately (see take_ready).
     async def scenario() -> bool:
-        app = faust.App("test-batching-3", broker="kafka://127.0.0.1:1", web_enabled=False)
-        app.flow_control.resume()
-        stream = app.stream(app.channel())
+        _app, _channel, stream = _stream("test-batching-3")
 
         async def consume() -> None:
             async for _events in take_ready(stream, 10):
@@ -138,23 +152,14 @@ def test_a_consumer_waiting_for_records_stops_when_cancelled() -> None:
     assert asyncio.run(scenario())
 
 
-
 def test_batches_end_when_the_channel_is_stopped() -> None:
     # Faust stops a stream by throwing StopAsyncIteration into its channel's queue; a
     # generator that let it through would crash its agent (the supervisor restarts it,
     # and a SIGTERM'd worker never stops: test_sigterm_stops_the_worker_cleanly).
     async def scenario() -> list[list[int]]:
-        app = faust.App("test-batching-4", broker="kafka://127.0.0.1:1", web_enabled=False)
-        app.flow_control.resume()
-        channel = app.channel()
-        stream = app.stream(channel)
+        _app, channel, stream = _stream("test-batching-4")
         batches: list[list[int]] = []
-
-        async def consume() -> None:
-            async for events in take_ready(stream, 10):
-                batches.append([event.value for event in events])
-
-        task = asyncio.ensure_future(consume())
+        task = asyncio.ensure_future(_collect(stream, 10, batches))
         await channel.send(value=1)
         await asyncio.wait_for(_until(lambda: batches == [[1]]), 5)
         await stream.channel.throw(StopAsyncIteration())
@@ -166,18 +171,9 @@ def test_batches_end_when_the_channel_is_stopped() -> None:
 
 def test_records_of_an_older_generation_are_acknowledged_and_left_out() -> None:
     async def scenario() -> tuple[list[list[int]], list[int]]:
-        app = faust.App("test-batching-5", broker="kafka://127.0.0.1:1", web_enabled=False)
-        app.flow_control.resume()
-        channel = app.channel()
-        stream = app.stream(channel)
+        app, channel, stream = _stream("test-batching-5")
         acked: list[int] = []
-        original_ack = stream.ack
-
-        async def ack(event: Any) -> bool:
-            acked.append(event.value)
-            return bool(await original_ack(event))
-
-        stream.ack = ack
+        _on_ack(stream, lambda event: acked.append(event.value))
         for value in range(3):
             await channel.send(value=value)
         queue = stream.channel.queue
@@ -189,15 +185,9 @@ def test_records_of_an_older_generation_are_acknowledged_and_left_out() -> None:
         for event in events:
             queue.put_nowait(event)
         batches: list[list[int]] = []
-
-        async def consume() -> None:
-            async for events in take_ready(stream, 10):
-                batches.append([event.value for event in events])
-
-        task = asyncio.ensure_future(consume())
+        task = asyncio.ensure_future(_collect(stream, 10, batches))
         await asyncio.wait_for(_until(lambda: bool(batches)), 5)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await _cancel(task)
         return batches, acked
 
     batches, acked = asyncio.run(scenario())
@@ -207,23 +197,14 @@ def test_records_of_an_older_generation_are_acknowledged_and_left_out() -> None:
 
 def test_a_linger_holds_the_batch_open_for_records_arriving_within_it() -> None:
     async def scenario(linger_s: float) -> list[list[int]]:
-        app = faust.App("test-batching-6", broker="kafka://127.0.0.1:1", web_enabled=False)
-        app.flow_control.resume()
-        channel = app.channel()
-        stream = app.stream(channel)
+        _app, channel, stream = _stream("test-batching-6")
         batches: list[list[int]] = []
-
-        async def consume() -> None:
-            async for events in take_ready(stream, 10, linger_s):
-                batches.append([event.value for event in events])
-
-        task = asyncio.ensure_future(consume())
+        task = asyncio.ensure_future(_collect(stream, 10, batches, linger_s))
         await channel.send(value=0)
         await asyncio.sleep(0.05)  # within a 1 s linger, after a batch without one
         await channel.send(value=1)
         await asyncio.wait_for(_until(lambda: sum(map(len, batches)) == 2), 5)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await _cancel(task)
         return batches
 
     assert asyncio.run(scenario(1.0)) == [[0, 1]]
