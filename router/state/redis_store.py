@@ -48,6 +48,14 @@ def _charge_args(offer: OfferCommit) -> list[str]:
             "" if offer.deadline is None else num(offer.deadline)]
 
 
+POOL_CONNECTIONS = 100
+"""Connections of a backend's pool for plain commands (scripts share one pipelined
+connection on a standalone Redis: scripts.py)."""
+POOL_WAIT_S = 10.0
+"""How long a command waits for a free connection before it fails (as a transient
+error: the event is retried)."""
+
+
 class RedisBackend:
     def __init__(self, client: Client, config: StoreConfig = DEFAULT_CONFIG) -> None:
         self.client = client
@@ -60,8 +68,15 @@ class RedisBackend:
     ) -> RedisBackend:
         import redis.asyncio as aioredis
 
-        client: Client = RedisCluster.from_url(url) if cluster else aioredis.Redis.from_url(url)
-        return cls(client, config)
+        if cluster:
+            return cls(RedisCluster.from_url(url), config)
+        # Callers beyond the pool's size wait for a connection instead of failing: a
+        # worker handles up to three batches of 500 events at once, and redis-py's plain
+        # pool raised "Too many connections" past 100 concurrent reads (seen in a
+        # scale-out run, each one a retried event).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S)
+        return cls(aioredis.Redis.from_pool(pool), config)
 
     async def load_scripts(self) -> None:
         await self.scripts.load()

@@ -245,3 +245,25 @@ async def test_held_agents_are_dropped_when_the_read_itself_finds_data_lost(
         await other.aclose()
     assert await redis_backend.client.hget(keys.agent(tenant, "x"), "cv") == b"1"  # again
     assert [a.total_units for a in await store.candidate_agents("q", 10)] == [7]
+
+
+async def test_more_concurrent_reads_than_pooled_connections_wait_for_one(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker has far more reads in flight than its pool has connections (three
+    batches of 500 events); past the pool's size they queue instead of failing with
+    redis-py's "Too many connections", which turned every such event into a retry."""
+    import router.state.redis_store as redis_store
+
+    monkeypatch.setattr(redis_store, "POOL_CONNECTIONS", 4)
+    backend = RedisBackend.from_url(stack.redis_url)
+    try:
+        store = backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
+        await enqueue(store, "i1")
+        records = await asyncio.gather(*(store.get_item("i1") for _ in range(200)))
+        assert all(record is not None and record.item.id == "i1" for record in records)
+        pool = backend.client.connection_pool
+        opened = len(pool._available_connections) + len(pool._in_use_connections)
+        assert pool.max_connections == 4 and opened <= 4
+    finally:
+        await backend.aclose()
