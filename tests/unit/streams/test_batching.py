@@ -169,7 +169,9 @@ def test_batches_end_when_the_channel_is_stopped() -> None:
     assert asyncio.run(scenario()) == [[1]]
 
 
-def test_records_of_an_older_generation_are_acknowledged_and_left_out() -> None:
+def test_records_of_an_older_generation_are_left_out_unacknowledged() -> None:
+    # Acknowledged, they could be committed while earlier batches are still in hand, and
+    # Faust commits past a one-offset gap at the head: the record would be lost.
     async def scenario() -> tuple[list[list[int]], list[int]]:
         app, channel, stream = _stream("test-batching-5")
         acked: list[int] = []
@@ -192,7 +194,7 @@ def test_records_of_an_older_generation_are_acknowledged_and_left_out() -> None:
 
     batches, acked = asyncio.run(scenario())
     assert batches == [[2]]
-    assert acked == [0, 1]
+    assert acked == []
 
 
 def test_a_linger_holds_the_batch_open_for_records_arriving_within_it() -> None:
