@@ -71,6 +71,10 @@ def _packed(batch: list[Pending]) -> tuple[list[Pending], list[bytes]]:
     return sendable, packed
 
 
+FLUSH_MAX = 64
+"""Calls per pipelined write (see AutoPipeline)."""
+
+
 class AutoPipeline:
     """EVALSHAs issued in the same turn of the event loop, sent as one pipeline.
 
@@ -79,6 +83,14 @@ class AutoPipeline:
     turn had its go, so concurrent callers share a flush while a lone caller waits one
     loop hop. Errors are per call (NOSCRIPT stays the caller's to handle); a connection
     failure fails every call of its flush.
+
+    A turn's calls go out as writes of at most FLUSH_MAX, one after the other on the same
+    connection (so still in order), and each write's callers resume when its own replies
+    are in. Why: under load a turn held a thousand commits, about a quarter of a second
+    of Redis time, and all thousand callers waited for the last reply while the worker
+    had nothing else to do; Redis then idled while they all ran. Traced in a sustained
+    run, such a write took 600 to 990 ms from send to its last reply. With smaller writes
+    the first callers go on while Redis runs the rest.
     """
 
     def __init__(self, client: aioredis.Redis) -> None:
@@ -102,9 +114,11 @@ class AutoPipeline:
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
-        task = asyncio.get_running_loop().create_task(self._send(batch))
-        self._flushing.add(task)  # held until done: the loop keeps only weak references
-        task.add_done_callback(self._flushing.discard)
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(batch), FLUSH_MAX):  # tasks start, and write, in order
+            task = loop.create_task(self._send(batch[start:start + FLUSH_MAX]))
+            self._flushing.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._flushing.discard)
 
     async def _send(self, batch: list[Pending]) -> None:
         connection = self.connection

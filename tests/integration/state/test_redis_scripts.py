@@ -13,6 +13,7 @@ import redis.asyncio
 import redis.exceptions
 
 from router.state import RedisBackend, keys
+from router.state.scripts import FLUSH_MAX
 from tests.integration.stack import Stack
 from tests.unit.state.contract import NOW, agent, commit, enqueue, ids, item
 
@@ -142,6 +143,39 @@ async def test_concurrent_calls_share_a_pipeline_and_keep_their_own_results(
     assert not isinstance(good, BaseException) and good.ok
     assert isinstance(bad, redis.exceptions.ResponseError)
     assert not isinstance(bad, redis.exceptions.NoScriptError)
+
+
+async def test_a_big_turn_goes_out_in_writes_whose_callers_resume_on_their_own_replies(
+    redis_backend: RedisBackend, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A turn of more than FLUSH_MAX calls is split into writes sent in order; the
+    callers of the first write have their outcomes while a later write is still out."""
+    connection = redis_backend.scripts.connection
+    assert connection is not None
+    store = redis_backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
+    writes: list[int] = []
+    held = asyncio.Event()
+    real = connection.execute
+
+    async def holding_the_last(commands: Any) -> list[Any]:
+        writes.append(len(commands))
+        if len(writes) == 3:
+            await held.wait()
+        return await real(commands)
+
+    monkeypatch.setattr(connection, "execute", holding_the_last)
+    count = 2 * FLUSH_MAX + 5
+    calls = [asyncio.ensure_future(enqueue(store, f"i{n:03d}")) for n in range(count)]
+    for _ in range(200):
+        if sum(c.done() for c in calls) == 2 * FLUSH_MAX:
+            break
+        await asyncio.sleep(0.01)
+    assert writes == [FLUSH_MAX, FLUSH_MAX, 5]
+    assert [c.done() for c in calls] == [True] * (2 * FLUSH_MAX) + [False] * 5
+    held.set()
+    assert await asyncio.gather(*calls) == [1] * count
+    assert [q.item.id for q in await store.top_items("q", count)] == [
+        f"i{n:03d}" for n in range(count)]
 
 
 async def test_a_killed_connection_fails_its_calls_then_the_next_call_reconnects(
