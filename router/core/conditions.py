@@ -18,6 +18,7 @@ from typing import Any, Final, TypeVar
 from msgspec import UnsetType
 
 from router.config.model import Condition, ItemRef
+from router.core.value_types import COLLECTION_TYPES, NUMBER_TYPES, SIZED_TYPES
 
 
 class _Missing:
@@ -49,7 +50,7 @@ def lookup(data: dict[str, Any], path: str) -> Any:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, NUMBER_TYPES):
         return None
     return float(value)
 
@@ -58,7 +59,7 @@ def has_data(value: Any) -> bool:
     """ "Contains data": present, not null, not an empty string or collection."""
     if value is MISSING or value is None:
         return False
-    return not (isinstance(value, str | list | tuple | dict | set | frozenset) and not value)
+    return not (isinstance(value, SIZED_TYPES) and not value)
 
 
 def compare(op: str, left: Any, right: Any) -> bool:
@@ -89,7 +90,7 @@ def compare(op: str, left: Any, right: Any) -> bool:
     if op == "contains":
         if isinstance(left, str) and isinstance(right, str):
             return right in left
-        if isinstance(left, list | tuple | set | frozenset):
+        if isinstance(left, COLLECTION_TYPES):
             return any(_equal(x, right) for x in left)
         if isinstance(left, dict):
             return right in left
@@ -105,7 +106,7 @@ def _equal(left: Any, right: Any) -> bool:
 
 
 def _member(left: Any, right: Any) -> bool:
-    if not isinstance(right, list | tuple | set | frozenset):
+    if not isinstance(right, COLLECTION_TYPES):
         return _equal(left, right)
     return any(_equal(left, r) for r in right)
 
@@ -309,7 +310,7 @@ def bind_fields(
 
         def numeric(subject: T) -> bool:
             value = get(subject)
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool) or not isinstance(value, NUMBER_TYPES):
                 return False
             return test(float(value), bound)
 

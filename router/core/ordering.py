@@ -31,6 +31,7 @@ from router.core.eligibility import ItemContext, selector_matches
 from router.core.resolve import agent_value, item_resolver
 from router.core.scoring import job_labels, make_scorer
 from router.core.types import AgentState
+from router.core.value_types import NUMBER_TYPES
 
 INF = float("inf")
 
@@ -65,7 +66,7 @@ def value_term(value: Any, direction: str) -> tuple[Any, ...]:
         return (2,)
     if isinstance(value, bool):
         value = int(value)
-    if isinstance(value, int | float):
+    if isinstance(value, NUMBER_TYPES):
         return (0, -float(value) if direction == "desc" else float(value))
     text = str(value)
     return (1, Desc(text) if direction == "desc" else text)

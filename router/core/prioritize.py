@@ -25,6 +25,7 @@ from router.config.model import OrderBy, PrioritizationRule, Queue
 from router.core.conditions import MISSING, uses_time
 from router.core.resolve import item_condition, item_value
 from router.core.types import WorkItem
+from router.core.value_types import NUMBER_TYPES
 
 AFFINITY_BUCKET = -1
 INF = float("inf")
@@ -37,7 +38,7 @@ def _as_number(value: Any) -> float | None:
         return None
     if isinstance(value, bool):
         return float(value)
-    if isinstance(value, int | float):
+    if isinstance(value, NUMBER_TYPES):
         return float(value)
     if isinstance(value, str):
         try:

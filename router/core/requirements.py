@@ -17,6 +17,7 @@ from router.config.model import RequirementRule, Workstream
 from router.core.conditions import MISSING, resolve_value
 from router.core.resolve import item_matches, item_resolver, item_value
 from router.core.types import Selector, SkillNeed, WorkItem
+from router.core.value_types import SEQUENCE_TYPES
 
 
 def rule_label(index: int, rule: RequirementRule) -> str:
@@ -38,7 +39,7 @@ def _skill_names(value: Any, minimum: int) -> list[tuple[str, int]]:
             )
             for k, v in value.items()
         ]
-    if isinstance(value, list | tuple):
+    if isinstance(value, SEQUENCE_TYPES):
         return [(str(v), minimum) for v in value if isinstance(v, str) and v]
     return []
 

@@ -18,6 +18,7 @@ from typing import Any
 from router.config.model import BestWorkerParams
 from router.core.conditions import MISSING, compare, lookup
 from router.core.types import AgentState, Selector, WorkItem
+from router.core.value_types import NUMBER_TYPES, SCALAR_TYPES
 
 _GREATER = frozenset({"gt", "ge"})
 _LESS = frozenset({"lt", "le"})
@@ -32,7 +33,7 @@ def logistic(x: float) -> float:
 
 
 def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, NUMBER_TYPES):
         return None
     return float(value)
 
@@ -64,7 +65,7 @@ def job_labels(item: WorkItem, params: BestWorkerParams) -> dict[str, Any]:
     return {
         k: v
         for k, v in item.attributes.items()
-        if isinstance(v, str | int | float | bool) or v is None
+        if isinstance(v, SCALAR_TYPES) or v is None
     }
 
 
@@ -130,7 +131,7 @@ def make_scorer(selectors: Sequence[Selector], labels: dict[str, Any]) -> Scorer
                 if kind == _MAGNITUDE:
                     cls = type(have)
                     if cls is not int and cls is not float and (
-                        isinstance(have, bool) or not isinstance(have, int | float)
+                        isinstance(have, bool) or not isinstance(have, NUMBER_TYPES)
                     ):
                         continue  # not a number: scores 0
                     term = memo.get(have)

@@ -15,6 +15,7 @@ from router.contract import outputs as o
 from router.contract.envelope import SCHEMA_VERSION, Event
 from router.contract.ids import derive_id
 from router.core.decision import Explanation, Offer
+from router.core.value_types import SCALAR_TYPES
 
 
 def utc(ts: float) -> datetime:
@@ -65,7 +66,7 @@ def explanation(expl: Explanation, agent_id: str) -> o.Explanation:
 
 
 def _keys(keys: list[Any] | None) -> list[Any]:
-    return [k if isinstance(k, str | int | float | bool) or k is None else str(k)
+    return [k if isinstance(k, SCALAR_TYPES) or k is None else str(k)
             for k in keys or []]
 
 

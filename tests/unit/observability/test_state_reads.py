@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from router.config.load import load_config
@@ -32,3 +34,26 @@ def test_timed_cycle_rejects_an_unknown_trigger() -> None:
     expected = "trigger 'other': must be one of item, agent, sweep"
     with pytest.raises(ValueError, match=expected), timed_cycle("other"):  # type: ignore[arg-type]
         pass
+
+
+def test_a_timed_cycle_is_observed_once_whether_it_returns_or_raises() -> None:
+    from router.observability.cycles import timed
+    from router.observability.metrics import CYCLE_SECONDS
+
+    def count() -> float:
+        return next((s.value for m in CYCLE_SECONDS.collect() for s in m.samples
+                     if s.name.endswith("_count") and s.labels == {"trigger": "sweep"}), 0.0)
+
+    @timed("sweep")
+    async def cycle(fail: bool) -> int:
+        if fail:
+            raise RuntimeError("boom")
+        return 7
+
+    before = count()
+    assert asyncio.run(cycle(False)) == 7
+    with pytest.raises(RuntimeError, match="boom"):
+        asyncio.run(cycle(True))
+    assert count() == before + 2
+    with pytest.raises(ValueError, match="trigger 'other'"):
+        timed("other")  # type: ignore[arg-type]
