@@ -92,6 +92,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        help="longest wait in seconds for one phase's last offer; a phase "
                        "where nothing arrives for 20 s gives up sooner; items still not "
                        "offered are reported as such (default 90)")
+    bench.add_argument("--broker-warm-up", type=_rate_or_zero, default=15.0,
+                       metavar="SECONDS",
+                       help="shortest warm-up of the broker (bare round trips as fast as "
+                       "possible) before anything is timed; a broker just started runs "
+                       "at a third of its speed at first (default 15)")
     bench.add_argument("--output", type=Path, default=Path("BENCHMARKS.md"),
                        help="report file, overwritten (default BENCHMARKS.md)")
     bench.add_argument("--keep", action="store_true",
@@ -102,12 +107,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def handle(settings: Settings, args: argparse.Namespace) -> int:
     options = BenchOptions(items=args.items, rates=args.rates, rate_seconds=args.rate_seconds,
                            agents=args.agents, wait_s=args.wait, keep=args.keep,
-                           lifecycle_rate=args.lifecycle_rate)
+                           lifecycle_rate=args.lifecycle_rate,
+                           broker_warm_up_s=args.broker_warm_up)
     command = shlex.join([
         "router", "bench", "--items", str(args.items),
         "--rates", ",".join(f"{rate:g}" for rate in args.rates),
         "--rate-seconds", f"{args.rate_seconds:g}", "--agents", str(args.agents),
         "--lifecycle-rate", f"{args.lifecycle_rate:g}",
+        "--broker-warm-up", f"{args.broker_warm_up:g}",
     ])
     def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt  # unwinds through the clean-up (worker, topics, keys)

@@ -19,6 +19,7 @@ def test_tiny_bench_writes_a_report_and_cleans_up(stack: Stack, tmp_path: Path) 
     settings = Settings(kafka_bootstrap=stack.kafka_bootstrap, redis_url=stack.redis_url)
     lines: list[str] = []
     options = BenchOptions(items=300, rates=(100.0,), rate_seconds=2.0, agents=5, wait_s=60.0,
+                           broker_warm_up_s=0.0,
                            log_dir=tmp_path)
 
     result = run_bench(settings, options, "router bench --items 300", lines.append)
