@@ -10,6 +10,7 @@ last events.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tempfile
 import time
 import uuid
@@ -198,20 +199,17 @@ def _warm_broker(bare: BareRoundTrip, events: Events, options: BenchOptions,
     count = min(BROKER_WARM_UP_ITEMS, options.items)
     started = clock()
     previous = 0.0
-    number = 0
-    while True:
-        number += 1
+    for number in itertools.count(1):
         warm = bare.run("bare broker warm-up", _payloads(events, f"bare-hot{number}", count),
                         None, options.wait_s, progress)
         elapsed = clock() - started
         progress(f"  broker warm-up {number} ({elapsed:.0f} s): "
                  f"{warm.throughput:,.0f} messages/s")
-        steady = bool(previous) and (
-            abs(warm.throughput - previous) <= BROKER_WARM_TOLERANCE * previous)
-        warm_long_enough = elapsed >= options.broker_warm_up_s and steady
-        too_long = elapsed >= BROKER_WARM_UP_MAX_FACTOR * options.broker_warm_up_s
-        if number >= 2 and (warm_long_enough or too_long):
-            return
+        if number >= 2:
+            steady = abs(warm.throughput - previous) <= BROKER_WARM_TOLERANCE * previous
+            if ((elapsed >= options.broker_warm_up_s and steady)
+                    or elapsed >= BROKER_WARM_UP_MAX_FACTOR * options.broker_warm_up_s):
+                return
         previous = warm.throughput
 
 
