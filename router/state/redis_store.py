@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from msgspec import structs
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ResponseError
 
 from router.core.types import AgentState, WorkItem
 from router.state import codec, keys
@@ -29,6 +30,17 @@ from router.state.model import (
 )
 from router.state.scripts import Client, Scripts
 from router.state.store import WrapUpMode
+from router.state.turn_batch import TurnBatch
+
+ADMIT_BATCH_MAX = 64
+"""New items per admit_items.lua call: the script holds Redis for a few milliseconds at
+most, and a turn's admissions still share calls."""
+ADMISSION_FAILED = -1
+"""admit_items.lua's first element of the reply of an item whose admission raised."""
+
+
+def _text(value: Any) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def _given(outcome: Outcome, duplicate: bool, outputs: Sequence[str] | None) -> Outcome:
@@ -41,7 +53,7 @@ def _given(outcome: Outcome, duplicate: bool, outputs: Sequence[str] | None) -> 
 
 def _charge_args(offer: OfferCommit) -> list[str]:
     """Units, profiles, their default limits, allowed presences and the deadline: the
-    arguments commit_offer.lua and admit_item.lua take in this order."""
+    arguments commit_offer.lua and admit_items.lua take in this order."""
     return [str(offer.units), SEP.join(offer.profiles),
             SEP.join(str(offer.profile_defaults.get(p, 0)) for p in offer.profiles),
             SEP.join(offer.allowed_presences),
@@ -98,6 +110,8 @@ class RedisStore:
         self._ready_epoch = backend.scripts.epoch
         """Per queue: the agents its last `candidate_agents` returned, by id, with the
         change number they were decoded at."""
+        self._admissions: TurnBatch[list[Any], list[Any]] = TurnBatch(
+            self._admit_many, ADMIT_BATCH_MAX)
         c = backend.config
         self._common = [
             num(c.seen_retention_seconds),
@@ -131,7 +145,7 @@ class RedisStore:
                 str(self._b.config.terminal_ttl_seconds)]
 
     def _offer_keys(self, offer: OfferCommit) -> list[str]:
-        """KEYS[3..7] of commit_offer.lua and admit_item.lua."""
+        """KEYS[3..7] of commit_offer.lua."""
         t = self._tenant
         return [keys.work_item(t, offer.item_id), keys.agent(t, offer.agent_id),
                 keys.offer(t, offer.offer_id), keys.offers_due(t),
@@ -174,21 +188,33 @@ class RedisStore:
         offer: OfferCommit,
         offer_outputs: Sequence[str],
     ) -> tuple[Outcome, Outcome | None]:
-        t = self._tenant
-        all_keys = [keys.seen_events(t), keys.results(t), *self._offer_keys(offer)]
-        all_args = [
-            *self._common_args(event_id, now, outputs),
-            item.id, codec.encode_item(item), queue, encode_member(bucket, order_key, item.id),
-            offer_event_id, codec.outputs_arg(offer_outputs),
-            offer.agent_id, offer.offer_id, *_charge_args(offer),
+        """Admissions of one loop turn share script calls (admit_items.lua); each is
+        still exactly the two steps it stands for, and fails on its own."""
+        args = [
+            event_id, num(now), codec.outputs_arg(outputs), item.id, codec.encode_item(item),
+            queue, encode_member(bucket, order_key, item.id), offer_event_id,
+            codec.outputs_arg(offer_outputs), offer.agent_id, offer.offer_id,
+            *_charge_args(offer),
         ]
-        reply = await self._b.scripts.run("admit_item", all_keys, all_args)
+        reply = await self._admissions.submit(args)
         upserted = _given(codec.decode_outcome(reply[1], bool(reply[0]), event_id),
                           bool(reply[0]), outputs)
         if len(reply) == 2:
             return upserted, None
         committed = codec.decode_outcome(reply[3], bool(reply[2]), offer_event_id)
         return upserted, _given(committed, bool(reply[2]), offer_outputs)
+
+    async def _admit_many(self, admissions: Sequence[list[Any]]
+                          ) -> list[list[Any] | BaseException]:
+        t = self._tenant
+        flat: list[Any] = [self._p, "", "", *self._common, "",
+                           str(self._b.config.terminal_ttl_seconds), str(len(admissions))]
+        for args in admissions:
+            flat.extend(args)
+        replies = await self._b.scripts.run(
+            "admit_items", [keys.seen_events(t), keys.results(t)], flat)
+        return [ResponseError(_text(reply[1])) if reply[0] == ADMISSION_FAILED
+                else list(reply) for reply in replies]
 
     async def upsert_items_pipelined(
         self,

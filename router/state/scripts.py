@@ -33,7 +33,7 @@ from router.state.multiplex import MultiplexedConnection, pack
 Client = aioredis.Redis | RedisCluster
 
 MUTATIONS = ("upsert_item", "upsert_agent", "commit_offer", "resolve_offer", "finish_item",
-             "requeue_item", "admit_item")
+             "requeue_item", "admit_items")
 READS = ("read_queue", "read_agents", "read_due", "reorder_queue", "read_offered")
 OUTBOX = ("outbox_fill", "outbox_take", "outbox_ack", "outbox_skip")
 ACKNOWLEDGING = ("outbox_take", "outbox_ack")

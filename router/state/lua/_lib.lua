@@ -57,9 +57,10 @@ local function seen()
   return nil
 end
 
--- Drops recorded outcomes past the retention or beyond the count kept (a batch at a time).
-local function trim_seen()
-  local batch = tonumber(ARGV[6])
+-- Drops recorded outcomes past the retention or beyond the count kept: up to `times`
+-- trim batches at once (a batch per outcome recorded).
+local function trim_seen(times)
+  local batch = tonumber(ARGV[6]) * times
   local cutoff = string.format('%.17g', tonumber(NOW) - tonumber(ARGV[4]))
   local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. cutoff, 'LIMIT', 0, batch)
   local extra = redis.call('ZCARD', KEYS[1]) - #old - tonumber(ARGV[5])
@@ -73,10 +74,12 @@ local function trim_seen()
   end
 end
 
--- Encodes outcomes and records them, in order. Each entry is {event, res, record, outs}:
+-- Encodes outcomes and records them, in order. Each entry is {event, res, record, outs,
+-- now}:
 -- the outcome `res` of `event` is recorded under the event id (not repeated inside)
 -- unless `record` is false (conflicts and not-yet-due timers: nothing changed, the same
--- id may come back); `outs` are its outputs, a JSON array of strings, or '' to reserve.
+-- id may come back); `outs` are its outputs, a JSON array of strings, or '' to reserve;
+-- `now` is the event's time (NOW if not given).
 -- A recorded change with outputs takes the tenant's next outbox slot (its place in the
 -- publication order, which is therefore the order of the commits): filled here when the
 -- outputs were given, left '' (reserved) for the caller to fill from the outcome.
@@ -107,7 +110,7 @@ local function record_outcomes(entries)
       if outs ~= '[]' and outs ~= '' then
         kept = string.sub(enc, 1, -2) .. ',"outputs":' .. outs .. '}'
       end
-      seen_args[#seen_args + 1] = NOW
+      seen_args[#seen_args + 1] = e[5] or NOW
       seen_args[#seen_args + 1] = e[1]
       result_args[#result_args + 1] = e[1]
       result_args[#result_args + 1] = kept
@@ -117,7 +120,7 @@ local function record_outcomes(entries)
   if #seen_args > 0 then
     redis.call('ZADD', KEYS[1], unpack(seen_args))
     redis.call('HSET', KEYS[2], unpack(result_args))
-    for _ = 1, #seen_args / 2 do trim_seen() end  -- as often as one record at a time would
+    trim_seen(#seen_args / 2)  -- as much as one record at a time would
   end
   return encs
 end
@@ -285,11 +288,17 @@ end
 
 -- Capacity reserved, last assignment in the queue, the change marked and the ready
 -- indexes updated (from `ag` as read, with the new units); returns the units used now.
-local function charge_agent(c, ag, units, profiles)
+-- `later`: the caller marks the change and reindexes (`reindex`) itself, once for all
+-- the commits of one call to the same agent.
+local function charge_agent(c, ag, units, profiles, later)
   local uu = redis.call('HINCRBY', c.ak, 'uu', units)
   for _, p in ipairs(profiles) do redis.call('HINCRBY', c.ak, 'pu:' .. p, 1) end
-  redis.call('HSET', c.ak, 'la:' .. c.queue, NOW, 'cv', redis.call('INCR', k_agents_cv()))
-  index_ready(c.aid, ag[5], ag[2], uu, ag[4], ag[6])
+  if later then
+    redis.call('HSET', c.ak, 'la:' .. c.queue, NOW)
+  else
+    redis.call('HSET', c.ak, 'la:' .. c.queue, NOW, 'cv', redis.call('INCR', k_agents_cv()))
+    index_ready(c.aid, ag[5], ag[2], uu, ag[4], ag[6])
+  end
   return uu
 end
 

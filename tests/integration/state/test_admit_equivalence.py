@@ -1,17 +1,22 @@
-"""admit_item.lua takes a short path for the common case; it must leave Redis exactly as
-upsert_item then commit_offer would. The same history is applied to two tenants, one
-through `admit_item`, the other through the two calls, and every key of both is compared
-(values with the tenant's name taken out): items, agents, offers, queues, ready indexes,
-records and outbox slots."""
+"""admit_items.lua takes a short path for the common case, and takes the admissions of one
+loop turn in one call; it must leave Redis exactly as upsert_item then commit_offer would,
+one item after the other. The same history is applied to two tenants, one through
+`admit_item`, the other through the two calls, and every key of both is compared (values
+with the tenant's name taken out): items, agents, offers, queues, ready indexes, records
+and outbox slots. Admitted in one turn, only the agents' change numbers differ: one per
+agent and call instead of one per commit."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import orjson
 import pytest
+from redis.exceptions import ResponseError
 
+from router.observability.metrics import STORE_COMMAND_SECONDS
 from router.state import OfferCommit, Outcome, RedisBackend, keys
 from router.state.redis_store import RedisStore
 from tests.unit.state.contract import NOW, agent, commit, item
@@ -134,3 +139,67 @@ async def test_admit_leaves_redis_as_the_two_calls_do(backend: RedisBackend) -> 
     assert first.keys() == second.keys()
     for key in first:
         assert first[key] == second[key], key
+
+
+def _script_calls(name: str) -> float:
+    return sum(sample.value for metric in STORE_COMMAND_SECONDS.collect()
+               for sample in metric.samples
+               if sample.name.endswith("_count") and sample.labels.get("script") == name)
+
+
+def _without_change_numbers(state: dict[str, Any]) -> dict[str, Any]:
+    """The dump less what only counts changes: the tenant's change counter and each
+    agent's change number (read_agents.lua compares them, never their values)."""
+    kept = {key: value for key, value in state.items() if key != "agents:cv"}
+    for key, value in kept.items():
+        if key.startswith("agent:") and isinstance(value, dict):
+            kept[key] = {k: v for k, v in value.items() if k != b"cv"}
+    return kept
+
+
+async def test_admissions_of_one_turn_leave_redis_as_the_calls_one_by_one_do(
+        backend: RedisBackend) -> None:
+    run = uuid.uuid4().hex[:8]
+    one, two = backend.tenant(f"a-{run}"), backend.tenant(f"b-{run}")
+    await _setup(one)
+    await _setup(two)
+    history = _history()
+    calls = _script_calls("admit_items")
+    admitted = await asyncio.gather(*(
+        _admitted(one, event_id, item_id, offer, NOW + 1 + step)
+        for step, (event_id, item_id, offer) in enumerate(history)))
+    assert _script_calls("admit_items") == calls + 1  # the whole history in one call
+    for step, (event_id, item_id, offer) in enumerate(history):
+        stepped = await _two_steps(two, event_id, item_id, offer, NOW + 1 + step)
+        assert [_comparable(o) for o in admitted[step]] == [
+            _comparable(o) for o in stepped], event_id
+    first = _without_change_numbers(await _dump(backend.client, one.tenant))
+    second = _without_change_numbers(await _dump(backend.client, two.tenant))
+    assert first.keys() == second.keys()
+    for key in first:
+        assert first[key] == second[key], key
+    # Every agent a commit charged was marked changed, once.
+    for agent_id in ("x", "p", "y"):
+        cv = await backend.client.hget(keys.agent(one.tenant, agent_id), "cv")
+        assert cv is not None and int(cv) > 4, agent_id  # after the four registrations
+
+
+async def test_an_admission_that_fails_fails_alone(backend: RedisBackend) -> None:
+    """A script error in one item of a call (here a malformed unit count) is that item's
+    caller's error; the items before and after it are admitted."""
+    store = backend.tenant(f"f-{uuid.uuid4().hex[:8]}")
+    await _setup(store)
+    bad = OfferCommit(**{**_fields(commit("o2", "i2", "y", 0)), "units": "many"})
+    first, failed, last = await asyncio.gather(
+        _admitted(store, "e1", "i1", commit("o1", "i1", "y", 0), NOW),
+        _admitted(store, "e2", "i2", bad, NOW),
+        _admitted(store, "e3", "i3", commit("o3", "i3", "y", 0), NOW),
+        return_exceptions=True)
+    assert isinstance(failed, ResponseError)
+    for outcome in (first, last):
+        assert not isinstance(outcome, BaseException)
+        upserted, committed = outcome
+        assert upserted.code == "created" and committed is not None and committed.ok
+    assert await store.recorded("e2") is None and await store.get_item("i2") is None
+    agent_y = await store.get_agent("y")
+    assert agent_y is not None and agent_y.used_units == 2

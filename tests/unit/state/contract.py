@@ -6,6 +6,8 @@ Test modules import everything from here; their conftest decides which stores th
 
 from __future__ import annotations
 
+import asyncio
+
 from router.core.types import AgentState, WorkItem
 from router.state import OfferCommit, Outcome, Store, StoreConfig
 from tests.unit.state.conftest import MakeStore
@@ -197,6 +199,27 @@ async def test_admit_again_changes_nothing_and_tries_no_commit(store: Store) -> 
     assert again.duplicate and again.seq == first.seq and committed is None
     ag = await store.get_agent("x")
     assert ag is not None and ag.used_units == 1
+
+
+async def test_admissions_of_one_turn_are_each_what_it_would_be_alone(store: Store) -> None:
+    """A worker admits a batch's new items concurrently (the Redis store takes them in one
+    script call): each outcome is what admitting them one after the other gives, with a
+    redelivery and an agent running out of room among them, and the outbox slots follow
+    the order of the commits."""
+    await store.upsert_agent("ag", agent("x", total_units=2), now=NOW)
+    (u1, c1), (u2, c2), (again, none), (u3, c3) = await asyncio.gather(
+        admit(store, "e1", "i1", "x"), admit(store, "e2", "i2", "x"),
+        admit(store, "e1", "i1", "x"), admit(store, "e3", "i3", "x"))
+    assert c1 is not None and c2 is not None and c3 is not None
+    assert (c1.ok, c1.units_used, c2.ok, c2.units_used) == (True, 1, True, 2)
+    assert again.duplicate and again.seq == u1.seq and none is None
+    assert u3.ok and c3.code == "conflict:unit_capacity"
+    slots = [u1.seq, c1.seq, u2.seq, c2.seq, u3.seq]
+    assert None not in slots and slots == sorted(slots) and len(set(slots)) == 5
+    assert c3.seq is None
+    assert await ids(store) == ["i3"]
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 2
 
 
 async def test_admit_of_a_known_item_is_an_update_and_no_commit(store: Store) -> None:

@@ -1,0 +1,78 @@
+"""Calls made in the same turn of the event loop, carried out together by one call.
+
+Why: a worker handles a batch of input events concurrently, so a few hundred new items
+reach the store in the same turn, each with a script call of its own. Much of a call's
+cost in Redis is the same for every call (running the script's prelude, recording
+outcomes, updating each agent's indexes), so one call that takes all of them costs
+less: in sustained benchmark runs, new items cost Redis about a fifth less CPU each (and
+the worker about a tenth less) than with one admit_item.lua call per item.
+
+Each caller still gets its own answer, or its own error: a failure of one entry is not
+a failure of the others. A failure of the whole call (Redis unreachable) fails every
+entry of it, and each caller retries on its own, as it would have after its own call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+Entry = TypeVar("Entry")
+Answer = TypeVar("Answer")
+
+RunMany = Callable[[Sequence[Entry]], Awaitable[Sequence[Answer | BaseException]]]
+"""Carries out entries in order; one answer per entry, an exception for an entry that
+failed on its own."""
+
+
+class TurnBatch(Generic[Entry, Answer]):
+    """Collects the entries submitted in one loop turn and runs them together, in calls
+    of at most `max_size` entries, in the order they were submitted."""
+
+    def __init__(self, run_many: RunMany[Entry, Answer], max_size: int) -> None:
+        if max_size < 1:
+            raise ValueError(f"max_size must be at least 1, not {max_size}")
+        self._run_many = run_many
+        self._max = max_size
+        self._pending: list[tuple[Entry, asyncio.Future[Answer]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    def submit(self, entry: Entry) -> asyncio.Future[Answer]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # entries queued on a loop that stopped never run
+            self._loop, self._pending = loop, []
+        future: asyncio.Future[Answer] = loop.create_future()
+        self._pending.append((entry, future))
+        if len(self._pending) == 1:
+            loop.call_soon(self._flush)
+        return future
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(pending), self._max):  # tasks start in order
+            task = loop.create_task(self._run(pending[start:start + self._max]))
+            self._running.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._running.discard)
+
+    async def _run(self, batch: list[tuple[Entry, asyncio.Future[Answer]]]) -> None:
+        try:
+            answers = await self._run_many([entry for entry, _ in batch])
+            if len(answers) != len(batch):
+                raise RuntimeError(f"{len(answers)} answers to {len(batch)} entries")
+        except BaseException as exc:  # every waiter gets the failure, cancellation too
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        for (_, future), answer in zip(batch, answers, strict=True):
+            if future.done():  # its caller was cancelled
+                continue
+            if isinstance(answer, BaseException):
+                future.set_exception(answer)
+            else:
+                future.set_result(answer)
