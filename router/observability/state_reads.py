@@ -12,7 +12,9 @@ every few seconds cannot turn into a scan of a million items:
   the items nearest to an offer; the same head items tell whether one could be offered
   right now (the collector asks the core);
 - offered items: the pending offers (``offers:due``, at most ``limit``) and their queues;
-- agents: a SCAN of the tenant's agent hashes (at most ``limit``), four fields each.
+- agents: the tenant's agent ids (``agents``, at most ``limit``), four fields each. The
+  set is kept by upsert_agent.lua; agents registered before it existed are found once by
+  a SCAN, which adds them and marks the set complete (``agents:listed``).
 """
 
 from __future__ import annotations
@@ -167,17 +169,39 @@ class AgentTally:
                 self.idle[queue] += 1
 
 
+async def agent_keys(client: Client, tenant: str, limit: int, batch: int = 500
+                     ) -> tuple[list[str], bool]:
+    """The keys of the tenant's agent hashes (at most ``limit``) and whether there were
+    more. Why a set and not a SCAN: a SCAN walks the whole keyspace, every item and offer
+    too, and the collector reads the agents every few seconds."""
+    listed = keys.agents(tenant)
+    if not await client.exists(keys.agents_listed(tenant)):
+        await _list_earlier_agents(client, tenant, batch)
+    ids: list[str] = []
+    async for raw in client.sscan_iter(listed, count=batch):
+        if len(ids) >= limit:
+            return [keys.agent(tenant, i) for i in sorted(ids)], True
+        ids.append(_text(raw))
+    return [keys.agent(tenant, i) for i in sorted(ids)], False
+
+
+async def _list_earlier_agents(client: Client, tenant: str, batch: int) -> None:
+    """Adds to the set the agents registered before upsert_agent.lua kept it, once per
+    tenant; agents registered meanwhile add themselves."""
+    offset = len(keys.agent(tenant, ""))
+    found: list[str] = []
+    async for key in client.scan_iter(match=keys.agent(tenant, "*"), count=batch):
+        found.append(_text(key)[offset:])
+    for start in range(0, len(found), batch):
+        await client.sadd(keys.agents(tenant), *found[start : start + batch])
+    await client.set(keys.agents_listed(tenant), "1")
+
+
 async def read_agents(client: Client, tenant: str, limit: int = MAX_AGENTS,
                       batch: int = 500) -> AgentTally:
     """Every agent of the tenant (at most ``limit``), tallied."""
     tally = AgentTally()
-    pattern = keys.agent(tenant, "*")
-    names: list[bytes] = []
-    async for key in client.scan_iter(match=pattern, count=batch):
-        if len(names) >= limit:
-            tally.truncated = True
-            break
-        names.append(key)
+    names, tally.truncated = await agent_keys(client, tenant, limit, batch)
     offset = len(keys.agent(tenant, ""))
     for start in range(0, len(names), batch):
         chunk = names[start : start + batch]
@@ -186,9 +210,9 @@ async def read_agents(client: Client, tenant: str, limit: int = MAX_AGENTS,
             pipe.hmget(key, ["bp", "tu", "uu", "qs"])
         for key, (bp, tu, uu, qs) in zip(chunk, await pipe.execute(), strict=True):
             if bp is None:
-                continue  # deleted between the scan and the read
+                continue  # listed, but its hash is gone (removed by hand)
             tally.add(AgentRow(
-                agent=_text(key)[offset:],
+                agent=key[offset:],
                 presence=_text(bp),
                 total_units=int(tu or 0),
                 used_units=int(uu or 0),
@@ -203,13 +227,9 @@ def _text(value: Any) -> str:
 
 async def read_queue_agents(client: Client, tenant: str, queue: str, limit: int = MAX_AGENTS,
                             batch: int = 500) -> list[AgentState]:
-    """Every agent of ``queue`` with its live capacity (at most ``limit`` agents scanned),
+    """Every agent of ``queue`` with its live capacity (at most ``limit`` agents read),
     whatever its presence: an explanation must show the offline ones too."""
-    names: list[bytes] = []
-    async for key in client.scan_iter(match=keys.agent(tenant, "*"), count=batch):
-        if len(names) >= limit:
-            break
-        names.append(key)
+    names, _ = await agent_keys(client, tenant, limit, batch)
     agents: list[AgentState] = []
     for start in range(0, len(names), batch):
         pipe = client.pipeline(transaction=False)

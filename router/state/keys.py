@@ -24,6 +24,9 @@ key                                   type    content
                                               ``cv`` change number (any field changed)
 ``P agentoffers:<agent>``             zset    pending offer ids (score 0)
 ``P agents:cv``                       string  last agent change number (``cv`` source)
+``P agents``                          set     ids of every agent registered
+``P agents:listed``                   string  '1' once ``agents`` holds the agents
+                                              registered before it existed
 ``P queue:<queue>:items``             zset    queued items, score 0, member = priority
                                               encoding + ``.`` + item id (lexicographic)
 ``P queue:<queue>:manual``            zset    items out of auto-assignment (O2), same
@@ -75,6 +78,15 @@ def agent(tenant: str, agent_id: str) -> str:
 
 def agents_cv(tenant: str) -> str:
     return f"{prefix(tenant)}agents:cv"
+
+
+def agents(tenant: str) -> str:
+    """So statistics read the agents without a SCAN of the whole keyspace."""
+    return f"{prefix(tenant)}agents"
+
+
+def agents_listed(tenant: str) -> str:
+    return f"{prefix(tenant)}agents:listed"
 
 
 def agent_offers(tenant: str, agent_id: str) -> str:

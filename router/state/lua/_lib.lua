@@ -32,6 +32,8 @@ local function k_wrapup_due() return P .. 'wrapup:due' end
 local function k_outbox_seq() return P .. 'outbox:seq' end
 local function k_outbox_slots() return P .. 'outbox:slots' end
 local function k_agents_cv() return P .. 'agents:cv' end
+local function k_agents() return P .. 'agents' end
+local function k_agents_listed() return P .. 'agents:listed' end
 
 local function split(s)
   local out = {}

@@ -4,8 +4,9 @@
 -- ARGV[12] '1' when the base presence is indexed, ARGV[13] total units,
 -- ARGV[14] queues (joined by \031), ARGV[15] profile names, ARGV[16] their limits,
 -- ARGV[17] '1' to revoke pending offers (base presence offline)
--- Touches (dynamic): ready indexes P..'queue:'..q..':ready' of old and new queues; on
--- revocation the offers, their items, queues and P..'offers:due'.
+-- Touches (dynamic): P..'agents' (the agent's id added), ready indexes
+-- P..'queue:'..q..':ready' of old and new queues; on revocation the offers, their items,
+-- queues and P..'offers:due'.
 -- Guarantees: used capacity (uu, pu:*) and last assignment/release times are the store's
 -- and are kept; the agent is in exactly the ready indexes of its queues where it has an
 -- indexed presence and room; going offline revokes every pending offer (release, requeue).
@@ -13,6 +14,11 @@ local dup = seen() if dup then return dup end
 local ak, aid = KEYS[3], ARGV[9]
 local code = 'updated'
 if redis.call('EXISTS', ak) == 0 then code = 'registered' end
+-- The tenant's agent list (read by statistics): every change adds the agent, so agents
+-- from before the list existed join it too; a tenant's first agent ever also marks the
+-- list complete (state_reads.py otherwise completes it once with a SCAN).
+if redis.call('EXISTS', k_agents_cv()) == 0 then redis.call('SET', k_agents_listed(), '1') end
+redis.call('SADD', k_agents(), aid)
 local newq = {}
 for _, q in ipairs(split(ARGV[14])) do newq[q] = true end
 for _, q in ipairs(split(redis.call('HGET', ak, 'qs'))) do

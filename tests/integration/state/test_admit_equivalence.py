@@ -95,6 +95,8 @@ async def _dump(client: Any, tenant: str) -> dict[str, Any]:
             value = await client.zrange(key, 0, -1, withscores=True)
         elif kind == "list":
             value = await client.lrange(key, 0, -1)
+        elif kind == "set":
+            value = sorted(await client.smembers(key))
         else:
             value = await client.get(key)
         if key == keys.results(tenant):  # outcome JSON: the same fields, in any order

@@ -38,7 +38,8 @@ async def test_scripts_are_reloaded_after_script_flush(backend: RedisBackend) ->
 
 # Every key pattern of keys.py, as a regex over the tenant's keys.
 PATTERNS = [
-    r"item:[^:]+", r"declines:[^:]+", r"agent:[^:]+", r"agents:cv", r"agentoffers:[^:]+",
+    r"item:[^:]+", r"declines:[^:]+", r"agent:[^:]+", r"agents:cv", r"agents",
+    r"agents:listed", r"agentoffers:[^:]+",
     r"queue:[^:]+:(items|manual|ready)", r"offer:[^:]+", r"offers:due", r"wrapup:due",
     r"seen", r"results",
 ]
@@ -71,6 +72,7 @@ async def test_every_key_is_named_by_keys_py_and_shares_the_tenant_slot(
         assert prefix + name in found
     assert keys.work_item(tenant, "i") in found and keys.item_declines(tenant, "i") in found
     assert keys.agents_cv(tenant) in found
+    assert keys.agents(tenant) in found and keys.agents_listed(tenant) in found
     slots = {await backend.client.cluster_keyslot(k) for k in found} if hasattr(
         backend.client, "get_nodes") else {None}
     assert len(slots) == 1
