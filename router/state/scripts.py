@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -29,6 +30,7 @@ from redis.exceptions import NoScriptError
 
 from router.observability.metrics import STORE_COMMAND_SECONDS
 from router.state.multiplex import MultiplexedConnection, pack
+from router.state.turn_batch import TurnBatch
 
 Client = aioredis.Redis | RedisCluster
 
@@ -51,26 +53,6 @@ def source(name: str) -> str:
     return text
 
 
-Pending = tuple[tuple[Any, ...], asyncio.Future[Any]]
-"""One queued call: its EVALSHA arguments and its caller's future."""
-
-
-def _packed(batch: list[Pending]) -> tuple[list[Pending], list[bytes]]:
-    """The calls that could be packed, and their packed commands; a call with an argument
-    the protocol cannot carry fails alone, so the replies stay aligned with the rest."""
-    sendable: list[Pending] = []
-    packed: list[bytes] = []
-    for args, future in batch:
-        try:
-            packed.append(pack(("EVALSHA", *args)))
-        except Exception as exc:
-            if not future.done():
-                future.set_exception(exc)
-            continue
-        sendable.append((args, future))
-    return sendable, packed
-
-
 FLUSH_MAX = 64
 """Calls per pipelined write (see AutoPipeline)."""
 
@@ -78,11 +60,11 @@ FLUSH_MAX = 64
 class AutoPipeline:
     """EVALSHAs issued in the same turn of the event loop, sent as one pipeline.
 
-    A call queues its command and waits on a future; the first call of a turn schedules
-    the flush with `call_soon`, which runs after every task already scheduled for this
-    turn had its go, so concurrent callers share a flush while a lone caller waits one
-    loop hop. Errors are per call (NOSCRIPT stays the caller's to handle); a connection
-    failure fails every call of its flush.
+    A call queues its command and waits on a future (a TurnBatch: the first call of a
+    turn schedules the flush with `call_soon`, which runs after every task already
+    scheduled for this turn had its go, so concurrent callers share a flush while a lone
+    caller waits one loop hop). Errors are per call (NOSCRIPT stays the caller's to
+    handle); a connection failure fails every call of its write.
 
     A turn's calls go out as writes of at most FLUSH_MAX, one after the other on the same
     connection (so still in order), and each write's callers resume when its own replies
@@ -98,58 +80,36 @@ class AutoPipeline:
         self.connection = _multiplexed(client)
         """Our own pipelined connection when the client's is plain TCP, else None
         (redis-py's pipeline then)."""
-        self._pending: list[Pending] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._flushing: set[asyncio.Task[None]] = set()
+        self._turns: TurnBatch[tuple[Any, ...], Any] = TurnBatch(self._send, FLUSH_MAX)
 
     def evalsha(self, *args: Any) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # calls queued on a loop that stopped never flush
-            self._loop, self._pending = loop, []
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((args, future))
-        if len(self._pending) == 1:
-            loop.call_soon(self._flush)
-        return future
+        return self._turns.submit(args)
 
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        loop = asyncio.get_running_loop()
-        for start in range(0, len(batch), FLUSH_MAX):  # tasks start, and write, in order
-            task = loop.create_task(self._send(batch[start:start + FLUSH_MAX]))
-            self._flushing.add(task)  # held until done: the loop keeps only weak references
-            task.add_done_callback(self._flushing.discard)
-
-    async def _send(self, batch: list[Pending]) -> None:
+    async def _send(self, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """One write of `calls`; each reply, or error, in their order."""
         connection = self.connection
-        try:
-            if connection is not None:
-                batch, packed = _packed(batch)
-                if not batch:
-                    return
-                results: list[Any] = await connection.execute(packed)
-            else:
-                results = await self._via_redis_py(batch)
-        except BaseException as exc:  # every waiter gets the failure, cancellation too
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            if future.done():  # its caller was cancelled
+        if connection is None:
+            return await self._via_redis_py(calls)
+        answers: list[Any] = [None] * len(calls)
+        packed: list[bytes] = []
+        sent: list[int] = []
+        for index, args in enumerate(calls):
+            try:
+                packed.append(pack(("EVALSHA", *args)))
+            except Exception as exc:  # the protocol cannot carry an argument: fails alone
+                answers[index] = exc
                 continue
-            if isinstance(result, Exception):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
+            sent.append(index)
+        if packed:
+            for index, reply in zip(sent, await connection.execute(packed), strict=True):
+                answers[index] = reply
+        return answers
 
-    async def _via_redis_py(self, batch: list[Pending]) -> list[Any]:
-        if len(batch) == 1:
-            return [await self._call(batch[0][0])]
+    async def _via_redis_py(self, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+        if len(calls) == 1:
+            return [await self._call(calls[0])]
         pipe = self._client.pipeline(transaction=False)
-        for args, _ in batch:
+        for args in calls:
             pipe.evalsha(*args)
         return list(await pipe.execute(raise_on_error=False))
 

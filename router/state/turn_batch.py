@@ -1,11 +1,14 @@
 """Calls made in the same turn of the event loop, carried out together by one call.
 
-Why: a worker handles a batch of input events concurrently, so a few hundred new items
-reach the store in the same turn, each with a script call of its own. Much of a call's
-cost in Redis is the same for every call (running the script's prelude, recording
-outcomes, updating each agent's indexes), so one call that takes all of them costs
-less: in sustained benchmark runs, new items cost Redis about a fifth less CPU each (and
-the worker about a tenth less) than with one admit_item.lua call per item.
+Why: a worker handles a batch of input events concurrently, so a few hundred calls of
+one kind arrive in the same turn. Two places take them together:
+- the store's script calls go out as one pipelined write (scripts.py, AutoPipeline):
+  one write and one read for all of them instead of one each;
+- new items are admitted by one script call (redis_store.py, admit_items.lua). Much of a
+  call's cost in Redis is the same for every call (running the script's prelude,
+  recording outcomes, updating each agent's indexes): in sustained benchmark runs, new
+  items cost Redis about a fifth less CPU each (and the worker about a tenth less) than
+  with one admit_item.lua call per item.
 
 Each caller still gets its own answer, or its own error: a failure of one entry is not
 a failure of the others. A failure of the whole call (Redis unreachable) fails every
