@@ -89,7 +89,7 @@ async def read_queue(client: Client, tenant: str, queue: Queue, now: float,
     heads: list[str] = []
     for n, (_, label) in enumerate(buckets):
         depth[label] = int(replies[2 * n])
-        heads.extend(_text(m) for m in replies[2 * n + 1])
+        heads.extend(codec.text(m) for m in replies[2 * n + 1])
     manual = int(replies[-1])
     items = await _items(client, tenant, [item_of(m) for m in heads])
     ages = sorted((max(0.0, item.age(now)) for item in items), reverse=True)
@@ -107,7 +107,7 @@ async def _items(client: Client, tenant: str, item_ids: Sequence[str]) -> list[W
     items = []
     for snap, declines in zip(replies[::2], replies[1::2], strict=True):
         if snap:  # gone between the two reads: it left the queue
-            counts = {_text(k): int(v) for k, v in declines.items()}
+            counts = {codec.text(k): int(v) for k, v in declines.items()}
             items.append(codec.with_declines(codec.decode_item(snap), counts))
     return items
 
@@ -130,7 +130,7 @@ async def read_offered(client: Client, tenant: str, limit: int = MAX_OFFERS) -> 
         rows: list[Any] = await client.eval(
             _OFFERED_LUA, 1, key, keys.prefix(tenant), str(start), str(stop))
         for n in range(1, len(rows), 2):
-            items[_text(rows[n + 1])] = _text(rows[n])  # parallel offers: one item once
+            items[codec.text(rows[n + 1])] = codec.text(rows[n])  # parallel offers: one item once
         if int(rows[0]) < stop - start + 1:
             break
         await asyncio.sleep(0)
@@ -181,7 +181,7 @@ async def agent_keys(client: Client, tenant: str, limit: int, batch: int = 500
     async for raw in client.sscan_iter(listed, count=batch):
         if len(ids) >= limit:
             return [keys.agent(tenant, i) for i in sorted(ids)], True
-        ids.append(_text(raw))
+        ids.append(codec.text(raw))
     return [keys.agent(tenant, i) for i in sorted(ids)], False
 
 
@@ -191,7 +191,7 @@ async def _list_earlier_agents(client: Client, tenant: str, batch: int) -> None:
     offset = len(keys.agent(tenant, ""))
     found: list[str] = []
     async for key in client.scan_iter(match=keys.agent(tenant, "*"), count=batch):
-        found.append(_text(key)[offset:])
+        found.append(codec.text(key)[offset:])
     for start in range(0, len(found), batch):
         await client.sadd(keys.agents(tenant), *found[start : start + batch])
     await client.set(keys.agents_listed(tenant), "1")
@@ -213,16 +213,12 @@ async def read_agents(client: Client, tenant: str, limit: int = MAX_AGENTS,
                 continue  # listed, but its hash is gone (removed by hand)
             tally.add(AgentRow(
                 agent=key[offset:],
-                presence=_text(bp),
+                presence=codec.text(bp),
                 total_units=int(tu or 0),
                 used_units=int(uu or 0),
-                queues=tuple(q for q in _text(qs or b"").split(SEP) if q),
+                queues=tuple(q for q in codec.text(qs or b"").split(SEP) if q),
             ))
     return tally
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def read_queue_agents(client: Client, tenant: str, queue: str, limit: int = MAX_AGENTS,

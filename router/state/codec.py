@@ -88,6 +88,11 @@ def outputs_arg(outputs: Sequence[str] | None) -> str:
     return "" if outputs is None else orjson.dumps(list(outputs)).decode()
 
 
+def text(value: Any) -> str:
+    """A Redis reply (bytes) as text; anything else as its str."""
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
 def num(value: float) -> str:
     """A number as passed to Lua: shortest text that reads back as the same double."""
     return repr(float(value))

@@ -39,10 +39,6 @@ ADMISSION_FAILED = -1
 """admit_items.lua's first element of the reply of an item whose admission raised."""
 
 
-def _text(value: Any) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-
 def _given(outcome: Outcome, duplicate: bool, outputs: Sequence[str] | None) -> Outcome:
     """A fresh success is recorded with the outputs given but not sent back: they are
     the ones just given."""
@@ -207,13 +203,13 @@ class RedisStore:
     async def _admit_many(self, admissions: Sequence[list[Any]]
                           ) -> list[list[Any] | BaseException]:
         t = self._tenant
-        flat: list[Any] = [self._p, "", "", *self._common, "",
-                           str(self._b.config.terminal_ttl_seconds), str(len(admissions))]
+        # The event, its time and its outputs come with each admission (admit_items.lua).
+        flat = [*self._common_args("", 0.0, None), str(len(admissions))]
         for args in admissions:
             flat.extend(args)
         replies = await self._b.scripts.run(
             "admit_items", [keys.seen_events(t), keys.results(t)], flat)
-        return [ResponseError(_text(reply[1])) if reply[0] == ADMISSION_FAILED
+        return [ResponseError(codec.text(reply[1])) if reply[0] == ADMISSION_FAILED
                 else list(reply) for reply in replies]
 
     async def upsert_items_pipelined(
