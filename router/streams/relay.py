@@ -93,13 +93,17 @@ class OutboxRelay:
         while not stopping.is_set():
             self._wakeup.clear()  # before the round: a wake during it means look again
             try:
-                published = await self.run_once()
+                await self.run_once()
             except Exception:  # Redis or Kafka trouble: nothing was acknowledged, retry
                 log.exception("outbox relay round failed; retrying")
                 self._taken.clear()
-                published = 0
                 await asyncio.sleep(self._standby_s)
-            if published == 0:
+            # Straight on only with a batch in hand: a round that published and found
+            # nothing after its acknowledgement waits like an empty one, for the next
+            # commit's wake (set since the round began, it returns at once) or the poll.
+            # Looking again at once cost a take per round that almost always came back
+            # empty: a third of the relay's Redis calls when items arrive one by one.
+            if not self._taken:
                 wait = self._idle_s if self.holding else self._standby_s
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), wait)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -17,8 +18,9 @@ from router.contract.topics import output_topic
 from router.core.types import WorkItem
 from router.service.outputs import Outputs
 from router.settings import Settings
-from router.state.outbox import RedisOutbox
+from router.state.outbox import Batch, RedisOutbox
 from router.state.redis_store import RedisBackend, RedisStore
+from router.streams.output_producer import OutputProducer, Record
 from router.streams.relay import OutboxRelay
 
 NOW = 1_700_000_000.0
@@ -202,3 +204,92 @@ def test_the_relay_publishes_in_commit_order_to_kafka(settings: Settings, tenant
     assert set(offers_by_key) == {f"{tenant}/item-{k}".encode() for k in range(5)}
     for numbers in offers_by_key.values():
         assert numbers == sorted(numbers, key=slot_of.__getitem__)
+
+
+class CountingOutbox(RedisOutbox):
+    """The real outbox, counting the relay's calls to it, with a hook run right after
+    an acknowledgement (where a commit can slip in unseen by the take that came with it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls: list[str] = []
+        self.after_ack: list[Callable[[], Awaitable[None]]] = []
+
+    async def take(self, limit: int) -> Batch | None:
+        self.calls.append("take")
+        return await super().take(limit)
+
+    async def ack_and_take(self, batch: Batch, limit: int) -> tuple[bool, Batch | None]:
+        self.calls.append("ack_and_take")
+        reply = await super().ack_and_take(batch, limit)
+        if self.after_ack:
+            await self.after_ack.pop()()
+        return reply
+
+
+def test_a_round_that_published_waits_for_the_next_wake_and_misses_no_commit(
+    settings: Settings, tenant: str,
+) -> None:
+    """After publishing, the relay looks again only when woken (or at its poll, here
+    far beyond the test): one take and one acknowledgement per lone commit, not a third
+    take that finds nothing. A commit that lands after the acknowledgement's take but
+    before the relay waits is published by the next round, without waiting for the poll;
+    so is one that lands while a batch is being published."""
+
+    async def scenario() -> None:
+        backend = RedisBackend.from_url(settings.redis_url)
+        store = backend.tenant(tenant)
+        producer = OutputProducer(settings.kafka_bootstrap)
+        outbox = CountingOutbox(backend, tenant, f"w-{uuid.uuid4().hex[:6]}")
+        published: list[Record] = []
+        during_send: list[int] = []
+
+        async def commit(n: int) -> None:
+            await change(store, n, [revoked(n, tenant, f"item-{n}")])
+            relay.wake()
+
+        async def send(records: Sequence[Record]) -> None:
+            await producer.send_batch(records)
+            published.extend(records)
+            if during_send:
+                await commit(during_send.pop())
+
+        relay = OutboxRelay([outbox], send, settings.topic_prefix, idle_s=60.0)
+        stopping = asyncio.Event()
+        running = asyncio.create_task(relay.run(stopping))
+
+        async def published_count(count: int) -> None:
+            for _ in range(200):  # 10 s, far less than the 60 s poll
+                if len(published) >= count and not await outbox.pending():
+                    await asyncio.sleep(0.3)  # room for a round the relay should not make
+                    return
+                await asyncio.sleep(0.05)
+            raise AssertionError(f"{len(published)} of {count} published")
+
+        await published_count(0)  # the first round: an empty take, then the wait
+        assert outbox.calls == ["take"]
+        await commit(1)
+        await published_count(1)
+        assert outbox.calls == ["take", "take", "ack_and_take"]
+
+        outbox.after_ack.append(lambda: commit(3))
+        await commit(2)
+        await published_count(3)
+        assert outbox.calls[3:] == ["take", "ack_and_take", "take", "ack_and_take"]
+
+        during_send.append(5)
+        await commit(4)
+        await published_count(5)
+        # item-5 came with item-4's acknowledgement: published from the batch in hand
+        assert outbox.calls[7:] == ["take", "ack_and_take", "ack_and_take"]
+        assert [key for _, key, _ in published] == [
+            f"{tenant}/item-{n}".encode() for n in range(1, 6)]
+
+        stopping.set()
+        relay.wake()
+        await running
+        await relay.release()
+        producer.close()
+        await backend.aclose()
+
+    asyncio.run(scenario())
