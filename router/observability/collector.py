@@ -97,7 +97,7 @@ class StateCollector:
             gauge.labels(*key).set(value)
             series.add((gauge, key))
 
-        offered = await read_offered(self._client, t)
+        offered = await read_offered(self._client, t, [q.id for q in tenant.queues])
         for queue in tenant.queues:
             state = await read_queue(self._client, t, queue, now)
             for bucket, depth in state.depth.items():

@@ -150,7 +150,7 @@ async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     try:
         now = time.time()
         states = [await read_queue(backend.client, tenant.id, q, now) for q in queues]
-        offered = await read_offered(backend.client, tenant.id)
+        offered = await read_offered(backend.client, tenant.id, [q.id for q in queues])
         agents = await read_agents(backend.client, tenant.id)
     finally:
         await backend.aclose()

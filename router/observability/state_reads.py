@@ -11,7 +11,8 @@ every few seconds cannot turn into a scan of a million items:
   exact when a bucket is FIFO (its order ends in the FIFO time), otherwise the oldest of
   the items nearest to an offer; the same head items tell whether one could be offered
   right now (the collector asks the core);
-- offered items: the pending offers (``offers:due``, at most ``limit``) and their queues;
+- offered items: one HLEN per queue of the items with a pending offer there
+  (``queue:<q>:offered``, kept by the commit scripts);
 - agents: the tenant's agent ids (``agents``, at most ``limit``), four fields each. The
   set is kept by upsert_agent.lua; agents registered before it existed are found once by
   a SCAN, which adds them and marks the set complete (``agents:listed``).
@@ -19,24 +20,21 @@ every few seconds cannot turn into a scan of a million items:
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from router.config.model import Queue
 from router.core.types import AgentState, WorkItem
 from router.state import codec, keys
 from router.state.codec import SEP
 from router.state.member import item_of
-from router.state.scripts import Client, source
+from router.state.scripts import Client
 
 AFFINITY = "affinity"
 DEFAULT = "default"
 HEAD = 20
 MAX_AGENTS = 50_000
-MAX_OFFERS = 50_000
 
 
 def bucket_names(queue: Queue) -> list[tuple[int, str]]:
@@ -112,29 +110,19 @@ async def _items(client: Client, tenant: str, item_ids: Sequence[str]) -> list[W
     return items
 
 
-OFFERED_CHUNK = 2_000
-_OFFERED_LUA = source("read_offered")
-
-
-async def read_offered(client: Client, tenant: str, limit: int = MAX_OFFERS) -> Counter[str]:
-    """Queue -> items with a pending offer (offers with a deadline, at most ``limit``).
-
-    Read in chunks by a script rather than one HMGET per offer: with tens of thousands
-    of pending offers a pipeline of that many commands held the worker's event loop for
-    a quarter of a second, stalling every input behind it; a chunk costs Redis about a
-    millisecond and the loop gets a turn in between."""
-    items: dict[str, str] = {}
-    key = keys.offers_due(tenant)
-    for start in range(0, limit, OFFERED_CHUNK):
-        stop = min(start + OFFERED_CHUNK, limit) - 1
-        rows: list[Any] = await client.eval(
-            _OFFERED_LUA, 1, key, keys.prefix(tenant), str(start), str(stop))
-        for n in range(1, len(rows), 2):
-            items[codec.text(rows[n + 1])] = codec.text(rows[n])  # parallel offers: one item once
-        if int(rows[0]) < stop - start + 1:
-            break
-        await asyncio.sleep(0)
-    return Counter(items.values())
+async def read_offered(client: Client, tenant: str, queues: Sequence[str]) -> Counter[str]:
+    """Queue -> items with a pending offer made in that queue (offers with a deadline):
+    one HLEN per queue, however many offers are pending. The commit scripts keep the
+    count (``queue:<q>:offered``); this used to walk every pending offer, which with
+    tens of thousands of them cost Redis and the worker's loop tens of milliseconds
+    every five seconds, and the inputs queued behind it showed it in their latency."""
+    if not queues:
+        return Counter()
+    pipe = client.pipeline(transaction=False)
+    for queue in queues:
+        pipe.hlen(keys.queue_offered(tenant, queue))
+    counts = await pipe.execute()
+    return Counter({q: int(n) for q, n in zip(queues, counts, strict=True) if int(n)})
 
 
 @dataclass

@@ -33,6 +33,8 @@ key                                   type    content
                                               members
 ``P queue:<queue>:ready``             zset    agents of the queue that could take work,
                                               score = free units
+``P queue:<queue>:offered``           hash    item -> its pending offers made in the
+                                              queue (an item leaves with its last one)
 ``P offer:<offer>``                   hash    item, agent, queue, cost, deadline, state
 ``P offers:due``                      zset    pending offer ids by deadline
 ``P wrapup:due``                      zset    completed items by capacity release time
@@ -103,6 +105,10 @@ def queue_manual(tenant: str, queue: str) -> str:
 
 def queue_ready(tenant: str, queue: str) -> str:
     return f"{prefix(tenant)}queue:{queue}:ready"
+
+
+def queue_offered(tenant: str, queue: str) -> str:
+    return f"{prefix(tenant)}queue:{queue}:offered"
 
 
 def offer(tenant: str, offer_id: str) -> str:

@@ -36,7 +36,7 @@ Client = aioredis.Redis | RedisCluster
 
 MUTATIONS = ("upsert_item", "upsert_agent", "commit_offer", "resolve_offer", "finish_item",
              "requeue_item", "admit_items")
-READS = ("read_queue", "read_agents", "read_due", "reorder_queue", "read_offered")
+READS = ("read_queue", "read_agents", "read_due", "reorder_queue")
 OUTBOX = ("outbox_fill", "outbox_take", "outbox_ack", "outbox_skip")
 ACKNOWLEDGING = ("outbox_take", "outbox_ack")
 """Outbox scripts that get ``lua/_outbox.lua`` prepended."""

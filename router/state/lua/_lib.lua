@@ -26,6 +26,7 @@ local function k_agent_offers(id) return P .. 'agentoffers:' .. id end
 local function k_queue_items(q) return P .. 'queue:' .. q .. ':items' end
 local function k_queue_manual(q) return P .. 'queue:' .. q .. ':manual' end
 local function k_queue_ready(q) return P .. 'queue:' .. q .. ':ready' end
+local function k_queue_offered(q) return P .. 'queue:' .. q .. ':offered' end
 local function k_offer(id) return P .. 'offer:' .. id end
 local function k_offers_due() return P .. 'offers:due' end
 local function k_wrapup_due() return P .. 'wrapup:due' end
@@ -191,13 +192,23 @@ local function release_item(ik)
   return true
 end
 
+-- An offer of `item` in `queue` stopped pending: the item leaves the queue's offered
+-- items when it was its last pending offer (an offer from before the index existed is
+-- not in it, and is not counted either).
+local function unoffer(queue, item)
+  if not queue or not item then return end
+  local key = k_queue_offered(queue)
+  if redis.call('HINCRBY', key, item, -1) <= 0 then redis.call('HDEL', key, item) end
+end
+
 -- Closes a pending offer (state `st`): off the deadline sweep and the agent's list,
 -- capacity released. The caller decides what happens to the item.
 local function close_offer(oid, st)
   local ok = k_offer(oid)
-  local f = redis.call('HMGET', ok, 'item', 'agent')
+  local f = redis.call('HMGET', ok, 'item', 'agent', 'queue')
   redis.call('HSET', ok, 'st', st)
   redis.call('ZREM', k_offers_due(), oid)
+  unoffer(f[3], f[1])
   redis.call('ZREM', k_agent_offers(f[2]), oid)
   release_item(k_item(f[1]))
   return f[1], f[2]
@@ -318,6 +329,7 @@ local function record_offer(c, units, ost)
   if c.deadline ~= '' then
     redis.call('ZADD', c.due, c.deadline, c.oid)
     redis.call('ZADD', c.aoffers, 0, c.oid)
+    redis.call('HINCRBY', k_queue_offered(c.queue), c.iid, 1)
   end
 end
 

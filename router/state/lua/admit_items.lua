@@ -10,7 +10,8 @@
 -- units, profiles (\031), default limit of each profile (\031), allowed base presences
 -- (\031), offer deadline ('' = direct assignment).
 -- Touches (dynamic): each item's, agent's and offer's keys, P..'offers:due',
--- P..'agentoffers:'..agent, P..'queue:'..q..':items' and the agents' ready indexes.
+-- P..'agentoffers:'..agent, P..'queue:'..q..':items' / ':offered' and the agents' ready
+-- indexes.
 -- Returns one reply per item, in order: {duplicate, outcome JSON} when no commit was
 -- tried (the input event was seen before, or the item was not created by it), else
 -- {0, outcome JSON, commit duplicate, commit outcome JSON}, the commit tried at the

@@ -6,7 +6,7 @@
 -- ARGV[16] default limit of each profile (\031), ARGV[17] allowed base presences (\031),
 -- ARGV[18] offer deadline ('' = direct assignment), ARGV[19] '1' = manual pick (O3: the
 -- item may be in the manual list; queue membership and presence are not required)
--- Touches (dynamic): P..'queue:'..q..':items' and the agent's ready indexes.
+-- Touches (dynamic): P..'queue:'..q..':items' / ':offered' and the agent's ready indexes.
 -- Re-checks, in order, returning a 'conflict:<what>' outcome (nothing changed, nothing
 -- recorded) when one fails: item queued in that queue at that version; offer id unused;
 -- agent known, member of the queue, allowed presence; free units >= units; every

@@ -4,7 +4,7 @@
 -- ARGV[9] action: complete | release | close | cancel, ARGV[10] item id,
 -- ARGV[11] wrap-up mode: until_closed | none | seconds, ARGV[12] release time ('' none)
 -- Touches (dynamic): the item's queue zsets, its pending offer, P..'offers:due', the
--- holding agent and its ready indexes.
+-- offer's P..'queue:'..q..':offered', the holding agent and its ready indexes.
 -- Guarantees (SPEC M2 wrap-up, O5): complete (assigned only) keeps capacity until close,
 -- releases it now, or schedules the release; release (completed, due) frees it; close and
 -- cancel take a waiting item out of its queue, revoke a pending offer and release what the

@@ -6,7 +6,7 @@
 -- ARGV[17] '1' to revoke pending offers (base presence offline)
 -- Touches (dynamic): P..'agents' (the agent's id added), ready indexes
 -- P..'queue:'..q..':ready' of old and new queues; on revocation the offers, their items,
--- queues and P..'offers:due'.
+-- queues (offered items too) and P..'offers:due'.
 -- Guarantees: used capacity (uu, pu:*) and last assignment/release times are the store's
 -- and are kept; the agent is in exactly the ready indexes of its queues where it has an
 -- indexed presence and room; going offline revokes every pending offer (release, requeue).

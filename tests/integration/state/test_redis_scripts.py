@@ -40,7 +40,7 @@ async def test_scripts_are_reloaded_after_script_flush(backend: RedisBackend) ->
 PATTERNS = [
     r"item:[^:]+", r"declines:[^:]+", r"agent:[^:]+", r"agents:cv", r"agents",
     r"agents:listed", r"agentoffers:[^:]+",
-    r"queue:[^:]+:(items|manual|ready)", r"offer:[^:]+", r"offers:due", r"wrapup:due",
+    r"queue:[^:]+:(items|manual|ready|offered)", r"offer:[^:]+", r"offers:due", r"wrapup:due",
     r"seen", r"results",
 ]
 
