@@ -24,6 +24,8 @@ key                                   type    content
                                               ``cv`` change number (any field changed)
 ``P agentoffers:<agent>``             zset    pending offer ids (score 0)
 ``P agents:cv``                       string  last agent change number (``cv`` source)
+``P agents:cvs``                      hash    agent -> its ``cv`` (what read_agents.lua
+                                              compares)
 ``P agents``                          set     ids of every agent registered
 ``P agents:listed``                   string  '1' once ``agents`` holds the agents
                                               registered before it existed
@@ -80,6 +82,10 @@ def agent(tenant: str, agent_id: str) -> str:
 
 def agents_cv(tenant: str) -> str:
     return f"{prefix(tenant)}agents:cv"
+
+
+def agents_cvs(tenant: str) -> str:
+    return f"{prefix(tenant)}agents:cvs"
 
 
 def agents(tenant: str) -> str:

@@ -102,10 +102,10 @@ class RedisStore:
         self._b = backend
         self._tenant = tenant
         self._p = keys.prefix(tenant)
-        self._ready_agents: dict[str, dict[str, tuple[str, AgentState]]] = {}
+        self._ready_agents: dict[str, tuple[dict[str, tuple[str, AgentState]], int]] = {}
         self._ready_epoch = backend.scripts.epoch
         """Per queue: the agents its last `candidate_agents` returned, by id, with the
-        change number they were decoded at."""
+        change number they were decoded at; and the tenant's change number then."""
         self._admissions: TurnBatch[list[Any], list[Any]] = TurnBatch(
             self._admit_many, ADMIT_BATCH_MAX)
         c = backend.config
@@ -421,39 +421,58 @@ class RedisStore:
         return int(moved)
 
     async def candidate_agents(self, queue: str, limit: int) -> list[AgentState]:
-        """The queue's ready agents; those unchanged since the last read of this queue
-        (same change number `cv`) come from the previous read instead of being decoded
-        again, which was most of an item cycle's cost."""
+        """The queue's ready agents. Those unchanged since the last read of this queue
+        come from that read instead of being sent and decoded again, which was most of
+        an item cycle's cost: the read names the tenant's change number it last saw, and
+        the script sends whole only the agents changed after it."""
         if limit <= 0:
             return []
         scripts = self._b.scripts
+        ready = keys.queue_ready(self._tenant, queue)
         while True:
             sent_under = scripts.epoch
             if sent_under != self._ready_epoch:  # change numbers may repeat now
                 self._ready_agents, self._ready_epoch = {}, sent_under
-            held = self._ready_agents.get(queue, {})
-            known = SEP.join(f"{agent_id}{SEP}{cv}" for agent_id, (cv, _) in held.items())
-            rows = await scripts.run(
-                "read_agents", [keys.queue_ready(self._tenant, queue)],
-                [self._p, str(limit), known])
+            held, since = self._ready_agents.get(queue, ({}, None))
+            reply = await scripts.run("read_agents", [ready],
+                                      [self._p, str(limit), "" if since is None else str(since)])
             # The loss may come to light in this very call (NOSCRIPT, a reconnect): then
-            # the change numbers just sent are not to be trusted; read again, holding none.
-            if not held or scripts.epoch == sent_under:
-                break
+            # the change number just sent is not to be trusted; read again, holding none.
+            if since is not None and scripts.epoch != sent_under:
+                continue
+            agents = self._ready_from(queue, reply, held, since)
+            if agents is not None:
+                return agents
+            # An agent came by id that this read does not hold (it moved into the first
+            # `limit` without changing): read the queue whole.
+            self._ready_agents.pop(queue, None)
+
+    def _ready_from(self, queue: str, reply: list[Any],
+                    held: dict[str, tuple[str, AgentState]],
+                    since: int | None) -> list[AgentState] | None:
+        """The agents of a read_agents reply, held ones reused; None if one came by id
+        that is not held at that change number."""
+        now_cv, pairs, whole = int(reply[0]), reply[1], reply[2:]
+        if since is not None and since > now_cv:
+            since = None  # the counter went back (data lost): the script sent all whole
         fresh: dict[str, tuple[str, AgentState]] = {}
         agents = []
-        for row in rows:
-            agent_id = row[0].decode()
-            if len(row) == 1:
-                cv, agent = held[agent_id]
-            else:
-                cv, fields = row[1].decode(), row[2]
+        sent = iter(whole)
+        for n in range(0, len(pairs), 2):
+            agent_id, cv = pairs[n].decode(), pairs[n + 1].decode()
+            if not cv or since is None or int(cv) > since:
+                fields = next(sent)
                 agent = codec.agent_from_hash(
                     {fields[i]: fields[i + 1] for i in range(0, len(fields), 2)})
+            else:
+                kept = held.get(agent_id)
+                if kept is None or kept[0] != cv:
+                    return None
+                agent = kept[1]
             if cv:
                 fresh[agent_id] = (cv, agent)
             agents.append(agent)
-        self._ready_agents[queue] = fresh
+        self._ready_agents[queue] = (fresh, now_cv)
         return agents
 
     async def _due(self, key: str, now: float, limit: int, kind: str) -> list[Any]:

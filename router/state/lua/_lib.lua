@@ -33,6 +33,7 @@ local function k_wrapup_due() return P .. 'wrapup:due' end
 local function k_outbox_seq() return P .. 'outbox:seq' end
 local function k_outbox_slots() return P .. 'outbox:slots' end
 local function k_agents_cv() return P .. 'agents:cv' end
+local function k_agents_cvs() return P .. 'agents:cvs' end
 local function k_agents() return P .. 'agents' end
 local function k_agents_listed() return P .. 'agents:listed' end
 
@@ -167,9 +168,17 @@ local function index_ready(aid, ix, tu, uu, qs, pls)
   end
 end
 
+-- The agent changed: a new change number, on the agent and in the tenant's list of
+-- them (read_agents.lua compares those, not the agents).
+local function mark_changed(aid, ak, ...)
+  local cv = redis.call('INCR', k_agents_cv())
+  redis.call('HSET', ak, 'cv', cv, ...)
+  redis.call('HSET', k_agents_cvs(), aid, cv)
+end
+
 local function reindex(aid)
   local ak = k_agent(aid)
-  redis.call('HSET', ak, 'cv', redis.call('INCR', k_agents_cv()))
+  mark_changed(aid, ak)
   local f = redis.call('HMGET', ak, 'ix', 'tu', 'uu', 'qs', 'pls')
   index_ready(aid, f[1], f[2], f[3], f[4], f[5])
 end
@@ -309,7 +318,7 @@ local function charge_agent(c, ag, units, profiles, later)
   if later then
     redis.call('HSET', c.ak, 'la:' .. c.queue, NOW)
   else
-    redis.call('HSET', c.ak, 'la:' .. c.queue, NOW, 'cv', redis.call('INCR', k_agents_cv()))
+    mark_changed(c.aid, c.ak, 'la:' .. c.queue, NOW)
     index_ready(c.aid, ag[5], ag[2], uu, ag[4], ag[6])
   end
   return uu

@@ -151,11 +151,15 @@ def _script_calls(name: str) -> float:
 
 def _without_change_numbers(state: dict[str, Any]) -> dict[str, Any]:
     """The dump less what only counts changes: the tenant's change counter and each
-    agent's change number (read_agents.lua compares them, never their values)."""
+    agent's change number, on the agent and in the tenant's list of them (read_agents.lua
+    compares them with the number a read last saw; their values mean nothing else). The
+    list keeps its agents."""
     kept = {key: value for key, value in state.items() if key != "agents:cv"}
     for key, value in kept.items():
         if key.startswith("agent:") and isinstance(value, dict):
             kept[key] = {k: v for k, v in value.items() if k != b"cv"}
+        if key == "agents:cvs" and isinstance(value, dict):
+            kept[key] = sorted(value)
     return kept
 
 

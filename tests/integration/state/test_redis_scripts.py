@@ -38,7 +38,7 @@ async def test_scripts_are_reloaded_after_script_flush(backend: RedisBackend) ->
 
 # Every key pattern of keys.py, as a regex over the tenant's keys.
 PATTERNS = [
-    r"item:[^:]+", r"declines:[^:]+", r"agent:[^:]+", r"agents:cv", r"agents",
+    r"item:[^:]+", r"declines:[^:]+", r"agent:[^:]+", r"agents:cvs?", r"agents",
     r"agents:listed", r"agentoffers:[^:]+",
     r"queue:[^:]+:(items|manual|ready|offered)", r"offer:[^:]+", r"offers:due", r"wrapup:due",
     r"seen", r"results",
@@ -71,7 +71,7 @@ async def test_every_key_is_named_by_keys_py_and_shares_the_tenant_slot(
                  "offer:o", "wrapup:due", "seen", "results"):
         assert prefix + name in found
     assert keys.work_item(tenant, "i") in found and keys.item_declines(tenant, "i") in found
-    assert keys.agents_cv(tenant) in found
+    assert keys.agents_cv(tenant) in found and keys.agents_cvs(tenant) in found
     assert keys.agents(tenant) in found and keys.agents_listed(tenant) in found
     slots = {await backend.client.cluster_keyslot(k) for k in found} if hasattr(
         backend.client, "get_nodes") else {None}
@@ -109,6 +109,57 @@ async def test_candidate_agents_held_from_an_earlier_read_follow_every_change(
     assert {a.id: a.total_units for a in await one.candidate_agents("q", 10)}["x"] == 5
 
 
+async def test_an_agent_entering_the_first_limit_unchanged_is_read_whole(
+    backend: RedisBackend,
+) -> None:
+    """A read sends whole only the agents changed since the last one; an agent that was
+    past the limit then and moved up because another left is unchanged but not held: it
+    must come back right all the same, and the agents held follow the ready order."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    store = backend.tenant(tenant)
+    for units, agent_id in ((5, "x"), (4, "y"), (3, "z"), (2, "w")):
+        await store.upsert_agent(f"a{agent_id}", agent(agent_id, total_units=units,
+                                                       skills={"en": units}), now=NOW)
+    assert [a.id for a in await store.candidate_agents("q", 2)] == ["x", "y"]
+    await store.upsert_agent("x-off", agent("x", total_units=5, presence="offline"), now=NOW)
+    read = await store.candidate_agents("q", 2)
+    assert [(a.id, a.total_units, dict(a.skills)) for a in read] == [
+        ("y", 4, {"en": 4}), ("z", 3, {"en": 3})]
+    again = await store.candidate_agents("q", 3)  # w moved up: the queue read whole
+    assert [(a.id, a.total_units) for a in again] == [("y", 4), ("z", 3), ("w", 2)]
+    third = await store.candidate_agents("q", 3)
+    assert all(a is b for a, b in zip(third, again, strict=True))  # held, not decoded
+
+
+async def test_held_agents_are_read_whole_when_the_change_number_went_back(
+    redis_backend: RedisBackend,
+) -> None:
+    """Redis data rolled back without a reconnect or a script reload (the epoch does
+    not move): the tenant's change number is below the one the read sends, so nothing
+    held is trusted."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    store = redis_backend.tenant(tenant)
+    for agent_id in ("x", "y"):
+        await store.upsert_agent(f"a{agent_id}", agent(agent_id, total_units=3), now=NOW)
+    for _ in range(2):  # the second read holds them (the first loaded the script)
+        assert [a.used_units for a in await store.candidate_agents("q", 10)] == [0, 0]
+    client = redis_backend.client
+    # An older copy: the tenant's number is lower, and y differs at the same number.
+    await client.set(keys.agents_cv(tenant), 1)
+    await client.hset(keys.agent(tenant, "y"), "uu", 2)
+    assert {a.id: a.used_units for a in await store.candidate_agents("q", 10)} == {
+        "x": 0, "y": 2}
+
+
+async def test_an_agent_read_with_a_malformed_change_number_is_refused(
+    redis_backend: RedisBackend,
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(redis.exceptions.ResponseError, match="ARGV\\[3\\] x: must be"):
+        await redis_backend.scripts.run("read_agents", [keys.queue_ready(tenant, "q")],
+                                        [keys.prefix(tenant), "10", "x"])
+
+
 async def test_concurrent_calls_share_a_pipeline_and_keep_their_own_results(
     redis_backend: RedisBackend, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -140,7 +191,7 @@ async def test_concurrent_calls_share_a_pipeline_and_keep_their_own_results(
     good, bad = await asyncio.gather(
         store.commit_offer("c1", commit("o1", "i00", "x", 1), now=NOW),
         redis_backend.scripts.run("read_agents", [keys.queue_ready(store.tenant, "q")],
-                                  [keys.prefix(store.tenant), "10", "x"]),  # odd list
+                                  [keys.prefix(store.tenant), "10", "x"]),  # not a number
         return_exceptions=True)
     assert not isinstance(good, BaseException) and good.ok
     assert isinstance(bad, redis.exceptions.ResponseError)
