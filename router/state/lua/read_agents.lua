@@ -29,7 +29,12 @@ local ids = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 local list = {}
 local out = {now, list}
 if #ids == 0 then return out end
-local cvs = redis.call('HMGET', P .. 'agents:cvs', unpack(ids))
+local cvs = {}
+for first = 1, #ids, 1000 do  -- unpack is bounded by Lua's stack (8,000 values)
+  local chunk = redis.call('HMGET', P .. 'agents:cvs', unpack(ids, first,
+    math.min(first + 999, #ids)))
+  for k = 1, #chunk do cvs[first + k - 1] = chunk[k] end
+end
 for n, a in ipairs(ids) do
   local cv = cvs[n] or ''
   list[2 * n - 1] = a

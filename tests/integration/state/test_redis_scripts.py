@@ -131,6 +131,21 @@ async def test_an_agent_entering_the_first_limit_unchanged_is_read_whole(
     assert all(a is b for a, b in zip(third, again, strict=True))  # held, not decoded
 
 
+async def test_a_read_of_more_agents_than_one_lua_call_takes_holds_them_all(
+    redis_backend: RedisBackend,
+) -> None:
+    """Change numbers are read 1,000 agents at a time: Lua unpacks 8,000 values at most."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    store = redis_backend.tenant(tenant)
+    await asyncio.gather(*(store.upsert_agent(f"a{n}", agent(f"x{n:04d}"), now=NOW)
+                           for n in range(8_200)))
+    await store.candidate_agents("q", 1)  # loads the script (the epoch moves)
+    first = await store.candidate_agents("q", 10_000)
+    second = await store.candidate_agents("q", 10_000)
+    assert len(first) == 8_200 and {a.id for a in first} == {f"x{n:04d}" for n in range(8_200)}
+    assert all(a is b for a, b in zip(first, second, strict=True))  # all held
+
+
 async def test_held_agents_are_read_whole_when_the_change_number_went_back(
     redis_backend: RedisBackend,
 ) -> None:
