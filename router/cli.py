@@ -17,6 +17,8 @@ ENVIRONMENT_HELP = """\
 environment:
   ROUTER_KAFKA_BOOTSTRAP    Kafka bootstrap servers          (default 127.0.0.1:9092)
   ROUTER_REDIS_URL          Redis URL                        (default redis://127.0.0.1:6379/0)
+                            ?socket_timeout=S: longest wait for a reply before the
+                            connection is dropped and the calls retried (default 10)
   ROUTER_TOPIC_PREFIX       prefix of every topic            (default router.)
   ROUTER_TOPIC_PARTITIONS   partitions of each topic         (default 4)
   ROUTER_TOPIC_RETENTION_MS retention of each topic          (default 7 days)

@@ -12,6 +12,14 @@ returned as values, one per command, for the caller to raise; a lost connection 
 every queued slot with redis-py's ConnectionError (retried by the input handling) and
 the next call connects again. A connection belongs to the event loop that opened it; a
 call from another loop (tests run several) opens its own.
+
+A Redis that stops answering without closing (a stuck script elsewhere, a paused
+process, a network that drops packets) would hold every caller for as long as it lasts:
+keepalive notices a dead peer only after minutes. So a watchdog drops the connection
+when requests are waiting and no reply has come for `reply_timeout_s`, failing every
+queued slot with redis-py's TimeoutError (retried like a lost connection). One slot
+cannot time out alone: the replies after it would go to the wrong callers. The watchdog
+looks a few times per timeout; the hot path only notes the time of each reply.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import hiredis
 from redis._parsers.base import BaseParser
 from redis.exceptions import AuthenticationError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 _MORE = object()  # hiredis: no complete reply buffered yet
 
@@ -39,6 +48,11 @@ def pack(command: Sequence[Any]) -> bytes:
 
 READ_CHUNK = 1 << 16
 CLIENT_NAME = "router-scripts"
+REPLY_TIMEOUT_S = 10.0
+"""Default longest wait for a reply while requests are out: twice Redis's own limit on a
+script's run (lua-time-limit, 5 s), after which Redis answers BUSY anyway."""
+WATCH_STEPS = 4
+"""Looks per timeout: a stalled connection is dropped within 1.25 timeouts."""
 
 
 def reply_error(message: str) -> ResponseError:
@@ -56,13 +70,20 @@ class _Slot:
 
 class MultiplexedConnection:
     def __init__(self, host: str, port: int, *, db: int = 0, username: str | None = None,
-                 password: str | None = None, connect_timeout_s: float = 5.0) -> None:
+                 password: str | None = None, connect_timeout_s: float = 5.0,
+                 reply_timeout_s: float = REPLY_TIMEOUT_S) -> None:
+        if reply_timeout_s <= 0:
+            raise ValueError(f"reply_timeout_s {reply_timeout_s}: must be positive")
         self._host = host
         self._port = port
         self._db = db
         self._username = username
         self._password = password
         self._connect_timeout_s = connect_timeout_s
+        self._reply_timeout_s = reply_timeout_s
+        self._answered_at = 0.0
+        """Loop time of the last reply, or of the request that found nothing waiting."""
+        self._watch: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reading: asyncio.Task[None] | None = None
@@ -77,7 +98,10 @@ class MultiplexedConnection:
         that cannot be packed must fail alone, not shift every later reply."""
         writer = await self._connected()
         data = b"".join(packed)
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Any]] = loop.create_future()
+        if not self._slots:  # the wait for a reply starts now, not at the last one
+            self._answered_at = loop.time()
         self._slots.append(_Slot(len(packed), future))
         try:
             writer.write(data)
@@ -121,8 +145,32 @@ class MultiplexedConnection:
             raise
         self._writer = writer
         self.connects += 1
-        self._reading = asyncio.get_running_loop().create_task(
-            self._read_replies(reader, writer, parser))
+        loop = asyncio.get_running_loop()
+        self._reading = loop.create_task(self._read_replies(reader, writer, parser))
+        self._watch_later(loop, writer)
+
+    def _watch_later(self, loop: asyncio.AbstractEventLoop,
+                     writer: asyncio.StreamWriter) -> None:
+        self._watch = loop.call_later(self._reply_timeout_s / WATCH_STEPS,
+                                      self._check_replies, loop, writer)
+
+    def _check_replies(self, loop: asyncio.AbstractEventLoop,
+                       writer: asyncio.StreamWriter) -> None:
+        """Drop `writer`'s connection if requests wait and Redis has not answered for
+        the reply timeout; else look again later (while it is the current one)."""
+        if self._writer is not writer:
+            return
+        waited = loop.time() - self._answered_at
+        if self._slots and waited >= self._reply_timeout_s:
+            self._writer = None
+            self._fail_slots(RedisTimeoutError(
+                f"Redis at {self._host}:{self._port} sent no reply for {waited:.1f} s; "
+                "connection dropped"))
+            if self._reading is not None:
+                self._reading.cancel()
+            writer.transport.abort()
+            return
+        self._watch_later(loop, writer)
 
     async def _hello(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                      parser: Any) -> None:
@@ -150,12 +198,14 @@ class MultiplexedConnection:
 
     async def _read_replies(self, reader: asyncio.StreamReader,
                             writer: asyncio.StreamWriter, parser: Any) -> None:
+        loop_time = asyncio.get_running_loop().time
         try:
             while True:
                 data = await reader.read(READ_CHUNK)
                 if not data:
                     raise RedisConnectionError("Redis closed the connection")
                 parser.feed(data)
+                self._answered_at = loop_time()
                 while (reply := parser.gets()) is not _MORE:
                     slot = self._slots[0]
                     slot.replies.append(reply)
@@ -182,6 +232,10 @@ class MultiplexedConnection:
 
     def _abandon(self, error: Exception) -> None:
         """Drop the connection without waiting (its loop may be gone)."""
+        if self._watch is not None:
+            with contextlib.suppress(RuntimeError):  # its loop is closed
+                self._watch.cancel()
+            self._watch = None
         if self._reading is not None:
             with contextlib.suppress(RuntimeError):  # its loop is closed
                 self._reading.cancel()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 import uuid
 from typing import Any
 
@@ -276,6 +277,46 @@ async def test_a_killed_connection_fails_its_calls_then_the_next_call_reconnects
         assert names.count("router-scripts") == 1
     finally:
         await killer.aclose()
+
+
+BUSY_LUA = """local s = redis.call('TIME')
+while true do
+  local t = redis.call('TIME')
+  if (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > tonumber(ARGV[1]) then return 1 end
+end"""
+
+
+async def test_a_redis_that_stops_answering_fails_the_calls_waiting_and_is_left(
+    redis_backend: RedisBackend,
+) -> None:
+    """Redis held by a long script elsewhere answers nobody, yet keeps the connection
+    open: the calls waiting fail with a TimeoutError (retried by the input handling)
+    after the reply timeout instead of hanging, and the next call goes out on a new
+    connection. A connection with nothing asked of it is not dropped, however quiet."""
+    backend = RedisBackend.from_url(f"redis://{_address(redis_backend)}/0?socket_timeout=0.5")
+    blocker = redis.asyncio.Redis.from_url(f"redis://{_address(redis_backend)}/0")
+    store = backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
+    try:
+        assert await enqueue(store, "before") == 1
+        connection = backend.scripts.connection
+        assert connection is not None
+        opened = connection.connects
+        await asyncio.sleep(0.8)  # quiet for longer than the timeout: kept
+        assert await enqueue(store, "quiet") == 1 and connection.connects == opened
+        busy = asyncio.ensure_future(blocker.eval(BUSY_LUA, 0, 1_500_000))
+        await asyncio.sleep(0.2)  # the script runs: Redis answers nobody
+        started = time.monotonic()
+        waiting = await asyncio.gather(enqueue(store, "a"), enqueue(store, "b"),
+                                       return_exceptions=True)
+        waited = time.monotonic() - started
+        assert all(isinstance(r, redis.exceptions.TimeoutError) for r in waiting), waiting
+        assert 0.4 <= waited < 1.2, waited  # the timeout, not the script's 1.5 s
+        assert await busy == 1
+        assert await enqueue(store, "after") == 1
+        assert connection.connects == opened + 1
+    finally:
+        await blocker.aclose()
+        await backend.aclose()
 
 
 def _address(backend: RedisBackend) -> str:
