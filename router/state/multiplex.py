@@ -162,13 +162,10 @@ class MultiplexedConnection:
             return
         waited = loop.time() - self._answered_at
         if self._slots and waited >= self._reply_timeout_s:
-            self._writer = None
-            self._fail_slots(RedisTimeoutError(
+            writer.transport.abort()  # requests not yet sent go too: nobody waits for them
+            self._abandon(RedisTimeoutError(
                 f"Redis at {self._host}:{self._port} sent no reply for {waited:.1f} s; "
                 "connection dropped"))
-            if self._reading is not None:
-                self._reading.cancel()
-            writer.transport.abort()
             return
         self._watch_later(loop, writer)
 

@@ -28,7 +28,6 @@ if since and since > now then since = nil end
 local ids = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 local list = {}
 local out = {now, list}
-if #ids == 0 then return out end
 local cvs = {}
 for first = 1, #ids, 1000 do  -- unpack is bounded by Lua's stack (8,000 values)
   local chunk = redis.call('HMGET', P .. 'agents:cvs', unpack(ids, first,
