@@ -4,8 +4,8 @@ Why a second producer next to Faust's: aiokafka builds and sends produce request
 Python on the worker's event loop, which measured about a tenth of the worker's time
 (partitioning, record batches, requests). librdkafka does that work in C on its own
 threads; the loop only hands records over. The relay needs one answer per batch (all
-acknowledged or not), so librdkafka reports only failures, and the batch is waited for
-once, in librdkafka's flush.
+acknowledged or not), so only failures reach Python, and the batch is waited for once,
+in librdkafka's flush.
 
 Settings match what the router relies on: idempotent (a retried request is never
 written twice, and order per partition holds), acks from all replicas, and the murmur2
@@ -35,9 +35,14 @@ those of the next holder, which publishes the same slots again."""
 
 
 class OutputProducer:
-    """One batch at a time, from one caller (the relay): librdkafka reports only failed
-    deliveries, so a successful record costs no Python call at all, and a batch is done
-    when librdkafka's queue is empty again (`flush`).
+    """One batch at a time, from one caller (the relay): only failed deliveries call back
+    into Python, and a batch is done when librdkafka's queue is empty again (`flush`).
+
+    confluent-kafka applies `delivery.report.only.error` in its own C callback, not in
+    librdkafka: a report is still queued for every record, counts in `len()` of the
+    producer until a flush or poll serves it, and serving it takes the interpreter lock
+    once per record before the success is dropped. So delivery cannot be read without a
+    flush or poll, each of which gives the interpreter up and waits to get it back.
 
     The flush blocks the calling thread, which is meant to be the relay's own
     (relay_thread.py): its loop has nothing else to run meanwhile, and a flush handed to

@@ -1,6 +1,7 @@
 """The relay's librdkafka producer on the real broker: a batch is acknowledged only when
 every record is, records land where Faust/aiokafka would put their keys, and a failed
-record fails its batch."""
+record fails its batch. Also what the producer's design rests on in confluent-kafka itself:
+delivered records count as outstanding until a flush serves their reports."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import DefaultPartitioner
+from confluent_kafka import Producer
 
 from router.settings import Settings
 from router.streams.output_producer import OutputProducer
@@ -66,3 +68,37 @@ def test_a_record_the_broker_refuses_fails_its_batch(settings: Settings) -> None
 
     failure = asyncio.run(scenario())
     assert failure is not None, "a refused record must fail the batch"
+
+
+def test_delivered_records_count_in_the_producer_until_a_flush_serves_their_reports(
+    settings: Settings,
+) -> None:
+    """With only failures reported, as OutputProducer sets it, confluent-kafka still
+    queues a report for every record and drops successes only when serving it: `len()`
+    stays up after the broker has the records, so delivery cannot be read without a
+    flush or poll (output_producer.py)."""
+    topic = f"{settings.topic_prefix}offers"
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap,
+                         "enable.idempotence": True, "acks": "all", "linger.ms": 0.5,
+                         "delivery.report.only.error": True,
+                         "on_delivery": lambda error, _message: None})
+    for n in range(5):
+        producer.produce(topic, f"{n}".encode(), b"tenant/item-len")
+
+    async def broker_has_them() -> int:
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap,
+                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        await consumer.start()
+        seen = 0
+        try:
+            while seen < 5:
+                batches = await asyncio.wait_for(consumer.getmany(timeout_ms=1000), 30)
+                seen += sum(1 for messages in batches.values() for m in messages
+                            if m.key == b"tenant/item-len")
+        finally:
+            await consumer.stop()
+        return seen
+
+    assert asyncio.run(broker_has_them()) == 5
+    assert len(producer) >= 5  # written and acknowledged, but the reports not served
+    assert producer.flush(10) == 0 and len(producer) == 0
