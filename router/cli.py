@@ -30,6 +30,8 @@ environment:
                             (default 500; 1 handles one at a time)
   ROUTER_BATCH_WAIT_MS      how long a batch stays open after its first record; 0
                             takes the records already waiting (default 0)
+  ROUTER_BATCHES_IN_FLIGHT  batches of one input topic handled at once, acknowledged
+                            in order (default 6)
 """
 
 

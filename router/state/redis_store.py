@@ -79,9 +79,9 @@ class RedisBackend:
         if cluster:
             return cls(RedisCluster.from_url(url), config)
         # Callers beyond the pool's size wait for a connection instead of failing: a
-        # worker handles up to three batches of 500 events at once, and redis-py's plain
-        # pool raised "Too many connections" past 100 concurrent reads (seen in a
-        # scale-out run, each one a retried event).
+        # worker handles several batches of 500 events at once (ROUTER_BATCHES_IN_FLIGHT),
+        # and redis-py's plain pool raised "Too many connections" past 100 concurrent
+        # reads (seen in a scale-out run, each one a retried event).
         pool = aioredis.BlockingConnectionPool.from_url(
             url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S)
         return cls(aioredis.Redis.from_pool(pool), config)

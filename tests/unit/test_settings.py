@@ -38,10 +38,14 @@ def test_a_bad_partition_count_is_named(value: str, reason: str) -> None:
 
 
 def test_batch_settings_round_trip_and_refuse_out_of_range() -> None:
-    settings = Settings.from_env({"ROUTER_BATCH_MAX": "64", "ROUTER_BATCH_WAIT_MS": "3"})
-    assert (settings.batch_max, settings.batch_wait_ms) == (64, 3)
+    settings = Settings.from_env({"ROUTER_BATCH_MAX": "64", "ROUTER_BATCH_WAIT_MS": "3",
+                                  "ROUTER_BATCHES_IN_FLIGHT": "2"})
+    assert (settings.batch_max, settings.batch_wait_ms, settings.batches_in_flight) == (64, 3, 2)
     assert Settings.from_env(settings.to_env()) == settings
-    assert (Settings().batch_max, Settings().batch_wait_ms) == (500, 0)
+    defaults = Settings()
+    assert (defaults.batch_max, defaults.batch_wait_ms, defaults.batches_in_flight) == (500, 0, 6)
+    with pytest.raises(SettingsError, match="ROUTER_BATCHES_IN_FLIGHT=0: must be at least 1"):
+        Settings.from_env({"ROUTER_BATCHES_IN_FLIGHT": "0"})
     with pytest.raises(SettingsError, match="ROUTER_BATCH_WAIT_MS=-1: must be at least 0"):
         Settings.from_env({"ROUTER_BATCH_WAIT_MS": "-1"})
     with pytest.raises(SettingsError, match="ROUTER_BATCH_MAX=0: must be at least 1"):
