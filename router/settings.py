@@ -50,11 +50,9 @@ class Settings:
     batch_wait_ms: int = 0
     """How long a batch stays open for more records after its first arrived; 0 takes
     the records already there, so batches grow only while earlier ones are handled."""
-    batches_in_flight: int = 6
+    batches_in_flight: int = 3
     """Batches of one input topic handled at once (acknowledged in order): while one
-    waits on Redis, the next is decided. At 1,000 items/s batches are small and spend
-    most of their time waiting (on Redis and for the interpreter), so with 3 the window
-    was often full and items waited in the way in; 6 halved the median there."""
+    waits on Redis, the next is decided."""
 
     def to_env(self) -> dict[str, str]:
         """The variables that make a child process (a worker, the demo) see these settings."""
