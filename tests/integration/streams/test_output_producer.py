@@ -16,6 +16,23 @@ from router.streams.output_producer import OutputProducer
 from router.topics import DEAD_LETTER_MAX_MESSAGE_BYTES
 
 
+async def read_back(settings: Settings, topic: str,
+                    count: int) -> list[tuple[int, bytes, bytes]]:
+    """The topic's first `count` records, read from the broker: (partition, key, value)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    seen: list[tuple[int, bytes, bytes]] = []
+    try:
+        while len(seen) < count:
+            batches = await asyncio.wait_for(consumer.getmany(timeout_ms=1000), 30)
+            for tp, messages in batches.items():
+                seen += [(tp.partition, m.key or b"", m.value or b"") for m in messages]
+    finally:
+        await consumer.stop()
+    return seen
+
+
 def test_a_batch_is_delivered_in_order_on_the_partitions_of_its_keys(
     settings: Settings,
 ) -> None:
@@ -29,18 +46,7 @@ def test_a_batch_is_delivered_in_order_on_the_partitions_of_its_keys(
             await producer.send_batch([])
         finally:
             assert producer.close() == 0
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap,
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
-        await consumer.start()
-        seen: list[tuple[int, bytes, bytes]] = []
-        try:
-            while len(seen) < len(records):
-                batches = await asyncio.wait_for(consumer.getmany(timeout_ms=1000), 30)
-                for tp, messages in batches.items():
-                    seen += [(tp.partition, m.key or b"", m.value or b"") for m in messages]
-        finally:
-            await consumer.stop()
-        return seen
+        return await read_back(settings, topic, len(records))
 
     seen = asyncio.run(scenario())
     assert sorted(value for _, _, value in seen) == sorted(value for _, _, value in records)
@@ -85,20 +91,7 @@ def test_delivered_records_count_in_the_producer_until_a_flush_serves_their_repo
     for n in range(5):
         producer.produce(topic, f"{n}".encode(), b"tenant/item-len")
 
-    async def broker_has_them() -> int:
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap,
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
-        await consumer.start()
-        seen = 0
-        try:
-            while seen < 5:
-                batches = await asyncio.wait_for(consumer.getmany(timeout_ms=1000), 30)
-                seen += sum(1 for messages in batches.values() for m in messages
-                            if m.key == b"tenant/item-len")
-        finally:
-            await consumer.stop()
-        return seen
-
-    assert asyncio.run(broker_has_them()) == 5
+    seen = asyncio.run(read_back(settings, topic, 5))
+    assert sum(1 for _, key, _ in seen if key == b"tenant/item-len") == 5
     assert len(producer) >= 5  # written and acknowledged, but the reports not served
     assert producer.flush(10) == 0 and len(producer) == 0
