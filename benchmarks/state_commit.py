@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -114,19 +116,19 @@ async def main(small: int, big: int, cycles: int, port: int) -> None:
     await backend.aclose()
 
 
-def cli() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", type=int, default=1_000)
-    parser.add_argument("--big", type=int, default=1_000_000)
-    parser.add_argument("--cycles", type=int, default=2_000)
-    args = parser.parse_args()
+@contextlib.contextmanager
+def redis_server(append_only: bool = False) -> Iterator[int]:
+    """A throwaway redis-server on a free loopback port, for the benchmarks in this
+    folder: its port, and the server gone (with its directory) afterwards. Without
+    persistence unless `append_only` (the AOF of the production configuration)."""
     workdir = tempfile.mkdtemp(prefix="state-bench-")
     port = free_port()
     server = subprocess.Popen(
-        # The production configuration (deploy/redis/redis.conf) minus persistence, so
-        # memory per item is what a deployment would see.
+        # The production configuration (deploy/redis/redis.conf), by default minus
+        # persistence, so memory per item is what a deployment would see.
         ["redis-server", str(REDIS_CONF), "--daemonize", "no", "--port", str(port),
-         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir,
+         "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "yes" if append_only else "no", "--dir", workdir,
          "--pidfile", os.path.join(workdir, "redis.pid"), "--logfile", ""],
         stdout=subprocess.DEVNULL)
     try:
@@ -139,11 +141,21 @@ def cli() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        asyncio.run(main(args.small, args.big, args.cycles, port))
+        yield port
     finally:
         server.terminate()
         server.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--big", type=int, default=1_000_000)
+    parser.add_argument("--cycles", type=int, default=2_000)
+    args = parser.parse_args()
+    with redis_server() as port:
+        asyncio.run(main(args.small, args.big, args.cycles, port))
 
 
 if __name__ == "__main__":
