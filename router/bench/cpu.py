@@ -4,6 +4,12 @@ Why: on a shared machine wall-clock figures swing with whatever else runs (bare 
 alone varied threefold between runs of one day here), while the CPU the router's own
 processes spend per item moves much less. It is the figure that compares two versions
 of the code measured at different times.
+
+Beside the two processes, three figures that say what a run's other figures mean:
+Redis's forks (AOF rewrites and snapshots, which Redis's own figure leaves out), the
+whole machine's busy CPU (the broker and the benchmark's clients included: the cores
+divided by it are the rate at which the machine would run out of CPU), and the CPU the
+hypervisor took away (steal: high on a day when every wall-clock figure is slow).
 """
 
 from __future__ import annotations
@@ -30,17 +36,40 @@ def process_cpu_s(pid: int, proc: Path = Path("/proc")) -> float:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
-def redis_cpu_s(client: redis.Redis) -> float:
-    """Redis's own account of its CPU seconds (all its threads)."""
+def redis_cpu_s(client: redis.Redis) -> tuple[float, float]:
+    """Redis's own account of its CPU seconds: its threads', and its finished forks'."""
     try:
         info = client.info("cpu")
     except redis.RedisError:
-        return float("nan")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+        return float("nan"), float("nan")
+    return (float(info["used_cpu_user"]) + float(info["used_cpu_sys"]),
+            float(info["used_cpu_user_children"]) + float(info["used_cpu_sys_children"]))
+
+
+def machine_cpu_s(proc: Path = Path("/proc")) -> tuple[float, float]:
+    """CPU seconds of all cores: busy (user, nice, system, interrupts; guests are in user)
+    and stolen by the hypervisor; NaN where /proc is not there."""
+    try:
+        first = (proc / "stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return float("nan"), float("nan")
+    if first[0] != "cpu":
+        return float("nan"), float("nan")
+    ticks = [int(value) for value in first[1:9]]
+    ticks += [0] * (8 - len(ticks))  # an old kernel without the later columns
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
 def meter(worker_pid: int, client: redis.Redis) -> Meter:
-    return lambda: {"worker": process_cpu_s(worker_pid), "Redis": redis_cpu_s(client)}
+    def read() -> dict[str, float]:
+        own, forks = redis_cpu_s(client)
+        busy, stolen = machine_cpu_s()
+        return {"worker": process_cpu_s(worker_pid), "Redis": own, "Redis forks": forks,
+                "machine": busy, "stolen": stolen}
+
+    return read
 
 
 def per_item(before: Mapping[str, float], after: Mapping[str, float],

@@ -117,7 +117,12 @@ def _stage_table(result: BenchResult) -> list[str]:
         "",
         "CPU per item is what the worker process and Redis spent over the phase (from "
         "publish to the last offer, idle moments included), divided by the items "
-        "offered: steadier than wall-clock figures when other work shares the machine.",
+        "offered: steadier than wall-clock figures when other work shares the machine. "
+        "Redis forks are its AOF rewrites and snapshots that ended in the phase. "
+        "Machine is the busy CPU of all cores, every process included (the broker and "
+        "the benchmark's clients too): the cores divided by it are the rate at which "
+        "this machine runs out of CPU. Stolen is CPU the hypervisor gave to others, "
+        "which slows everything else in the run.",
         "",
         "| phase | " + " | ".join(f"{name} p50 | p99" for name in STAGES)
         + "".join(f" | {name} CPU per item" for name in cpu_names) + " |",

@@ -40,7 +40,8 @@ def test_tiny_bench_writes_a_report_and_cleans_up(stack: Stack, tmp_path: Path) 
     assert len(stages) == 3 and all(stage.p50_s > -0.002 for stage in stages)
     assert sum(stage.p50_s for stage in stages) <= result.router_rates[100.0].max_s + 0.002
     cpu = dict(result.router_rates[100.0].cpu_per_item_s)
-    assert cpu["worker"] > 0 and cpu["Redis"] > 0
+    assert cpu["worker"] > 0 and cpu["Redis"] > 0 and cpu["machine"] > 0
+    assert cpu["Redis forks"] >= 0 and cpu["stolen"] >= 0
     assert result.baseline_rates[100.0].stages == ()
     text = output.read_text()
     for heading in ("# Benchmarks", "## Verdict against the targets",

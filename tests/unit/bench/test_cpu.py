@@ -1,4 +1,5 @@
-"""CPU per item: /proc parsing, the per-phase division, and a Redis that cannot answer."""
+"""CPU per item: /proc parsing (a process, the machine), the per-phase division, and a
+Redis that cannot answer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from router.bench.cpu import per_item, process_cpu_s, redis_cpu_s
+from router.bench.cpu import machine_cpu_s, per_item, process_cpu_s, redis_cpu_s
 
 
 def test_process_cpu_counts_user_and_system_time_past_an_awkward_command_name(
@@ -34,6 +35,18 @@ def test_cpu_per_item_over_a_phase() -> None:
 def test_a_redis_that_does_not_answer_gives_no_figure() -> None:
     client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
     try:
-        assert math.isnan(redis_cpu_s(client))
+        assert all(math.isnan(value) for value in redis_cpu_s(client))
     finally:
         client.close()
+
+
+def test_machine_cpu_counts_busy_and_stolen_ticks_of_all_cores(tmp_path: Path) -> None:
+    ticks = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    columns = [5, 1, 2, 90, 7, 1, 1, 3, 4, 0]
+    (tmp_path / "stat").write_text(
+        "cpu  " + " ".join(str(n * ticks) for n in columns) + "\ncpu0 1 2 3\n")
+    assert machine_cpu_s(tmp_path) == (10.0, 3.0)  # idle, iowait and guest left out
+    assert all(math.isnan(value) for value in machine_cpu_s(tmp_path / "none"))
+    busy, stolen = machine_cpu_s()  # this machine's own
+    assert busy > 0 and stolen >= 0
