@@ -155,6 +155,12 @@ def overview() -> dict[str, Any]:
             (_q("", "router_store_command_seconds", 0.95, "script"), "{{script}}")], unit="s"),
         _panel("Event handling latency (p95)", [
             (_q("", "router_event_handling_seconds", 0.95, "topic"), "{{topic}}")], unit="s"),
+        _panel("Input batch size (mean records)", [
+            (f"sum by (topic) (rate(router_input_batch_records_sum[{RI}]))"
+             f" / sum by (topic) (rate(router_input_batch_records_count[{RI}]) > 0)",
+             "{{topic}}")], unit="short",
+            description="Records per batch handed to input handling: near 1 the workers "
+                        "keep up with room to spare; at ROUTER_BATCH_MAX they fall behind."),
         _panel("Outputs published per second", [
             (f"sum by (type) (rate(router_outputs_published_total{{{T}}}[{RI}]))", "{{type}}")],
             unit="ops"),

@@ -28,6 +28,14 @@ EVENT_HANDLING_SECONDS = Histogram(
     ["topic"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
+INPUT_BATCH_RECORDS = Histogram(
+    "router_input_batch_records",
+    "Records per batch the consumer handed to input handling, by topic. A batch is what "
+    "queued while the batches before were handled: near 1 the worker keeps up with room "
+    "to spare, at the maximum (ROUTER_BATCH_MAX) it is falling behind.",
+    ["topic"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
 TRANSIENT_FAILURES = Counter(
     "router_transient_failures_total",
     "Handling attempts that failed on an unavailable dependency and were retried.",

@@ -235,9 +235,11 @@ def _add_agent(app: faust.App, topic: Any, ingest: Ingest, suffix: str,
                 await stream.ack(event)
 
         window = BatchWindow(settings.batches_in_flight, acknowledge, suffix)
+        batch_records = metrics.series(metrics.INPUT_BATCH_RECORDS, suffix)
         try:
             async for events in take_ready(stream, settings.batch_max,
                                            settings.batch_wait_ms / 1000):
+                batch_records.observe(len(events))
                 messages = [_inbound(event) for event in events]
                 await window.start(partial(ingest.handle_batch, messages), events)
                 yield None
