@@ -14,7 +14,7 @@ help:
 	@echo "make up     start Kafka and Redis (idempotent; returns when both answer)"
 	@echo "make down   stop Kafka and Redis"
 	@echo "make lint   ruff, and mypy strict on router/"
-	@echo "make bench  end-to-end benchmark (one worker vs bare Kafka), writes BENCHMARKS.md (~10 min)"
+	@echo "make bench  end-to-end benchmark (one worker vs bare Kafka), writes BENCHMARKS.md (2-12 min)"
 
 setup: $(STAMP)
 	@deploy/kafka/fetch.sh

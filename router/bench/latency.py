@@ -40,6 +40,8 @@ class Phase:
     """The router's STAGES (empty for bare Kafka)."""
     cpu_per_item_s: tuple[tuple[str, float], ...] = field(default=())
     """(process, CPU seconds per item received) over the phase (bench/cpu.py)."""
+    input_batch_mean: float = math.nan
+    """Work-item records per input batch of the worker over the phase (bench/batches.py)."""
 
     @property
     def lost(self) -> int:

@@ -122,18 +122,28 @@ def _stage_table(result: BenchResult) -> list[str]:
         "Machine is the busy CPU of all cores, every process included (the broker and "
         "the benchmark's clients too): the cores divided by it are the rate at which "
         "this machine runs out of CPU. Stolen is CPU the hypervisor gave to others, "
-        "which slows everything else in the run.",
+        "which slows everything else in the run. Input batch is the worker's mean work-item "
+        "records per batch handed to input handling (what queued while the batches before "
+        "were handled): every batch pays the consumer's, the acknowledgements' and the "
+        "relay's round trips whatever its size, so the smaller the batches, the more CPU "
+        "an item costs (`benchmarks/service_batches.py` gives the router's own share at "
+        "each size).",
         "",
         "| phase | " + " | ".join(f"{name} p50 | p99" for name in STAGES)
-        + "".join(f" | {name} CPU per item" for name in cpu_names) + " |",
-        "|---|" + "---|---|" * len(STAGES) + "---|" * len(cpu_names),
+        + " | input batch" + "".join(f" | {name} CPU per item" for name in cpu_names) + " |",
+        "|---|" + "---|---|" * len(STAGES) + "---|" + "---|" * len(cpu_names),
     ]
     for phase in phases:
         cells = " | ".join(f"{_ms(stage.p50_s)} | {_ms(stage.p99_s)}" for stage in phase.stages)
+        cells += f" | {_records(phase.input_batch_mean)}"
         cpu = dict(phase.cpu_per_item_s)
         cells += "".join(f" | {_us(cpu.get(name, math.nan))}" for name in cpu_names)
         out.append(f"| {phase.name} | {cells} |")
     return out
+
+
+def _records(mean: float) -> str:
+    return "n/a" if math.isnan(mean) else f"{mean:,.1f}"
 
 
 def _us(seconds: float) -> str:

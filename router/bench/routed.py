@@ -21,6 +21,7 @@ from typing import Any
 
 from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
 
+from router.bench.batches import BatchMeter, mean_batch
 from router.bench.cpu import Meter, per_item
 from router.bench.latency import Phase, summarize
 from router.bench.progress import ProgressFn, wait_for
@@ -50,9 +51,10 @@ class RoutedRun:
     """Publishes items to the router's input topic and times their offers."""
 
     def __init__(self, settings: Settings, tenant: str, queues: Sequence[str],
-                 cpu: Meter | None = None) -> None:
+                 cpu: Meter | None = None, batches: BatchMeter | None = None) -> None:
         self.settings = settings
         self._cpu = cpu
+        self._batches = batches
         self.tenant = tenant
         self.queues = list(queues)
         self._inputs = input_topics(settings.topic_prefix)
@@ -150,6 +152,7 @@ class RoutedRun:
         else:
             self.answering.clear()
         cpu_before = self._cpu() if self._cpu is not None else {}
+        batches_before = self._batches() if self._batches is not None else None
         sent = send_paced(self._producer, self._inputs["work_item.created"], payloads, rate)
         keys = list(sent)
         wait_for(lambda: self.offered(keys), len(keys), wait_s, f"{name} offers", progress)
@@ -160,10 +163,13 @@ class RoutedRun:
             wait_for(lambda: self.assigned(keys), len(received), wait_s,
                      f"{name} assignments", progress)
         phase = summarize(name, sent, received, marks)
-        if self._cpu is None:
-            return phase
-        return dataclasses.replace(
-            phase, cpu_per_item_s=per_item(cpu_before, self._cpu(), phase.received))
+        if self._cpu is not None:
+            phase = dataclasses.replace(
+                phase, cpu_per_item_s=per_item(cpu_before, self._cpu(), phase.received))
+        if self._batches is not None and batches_before is not None:
+            phase = dataclasses.replace(
+                phase, input_batch_mean=mean_batch(batches_before, self._batches()))
+        return phase
 
     def close(self) -> None:
         self._receiver.stop()

@@ -25,6 +25,7 @@ import yaml
 from router.admin import create_topics
 from router.bench import machine
 from router.bench.baseline import BareRoundTrip
+from router.bench.batches import batch_meter
 from router.bench.cpu import meter
 from router.bench.latency import Phase
 from router.bench.progress import ProgressFn
@@ -226,7 +227,8 @@ def _router(settings: Settings, tenant: str, events: Events, options: BenchOptio
         queues = [queue["id"] for queue in
                   yaml.safe_load(Path(str(settings.config_path)).read_text())["tenants"][0]
                   ["queues"]]
-        routed = RoutedRun(settings, tenant, queues, meter(worker.process.pid, cpu_client))
+        routed = RoutedRun(settings, tenant, queues, meter(worker.process.pid, cpu_client),
+                           batch_meter(settings.http_address))
         progress(f"registering {options.agents} agents; warming up the worker")
         routed.register_agents(options.agents)
         warm = routed.run("router warm-up", _payloads(events, "warm", WARM_UP_ITEMS), 200.0,

@@ -42,6 +42,9 @@ def test_tiny_bench_writes_a_report_and_cleans_up(stack: Stack, tmp_path: Path) 
     cpu = dict(result.router_rates[100.0].cpu_per_item_s)
     assert cpu["worker"] > 0 and cpu["Redis"] > 0 and cpu["machine"] > 0
     assert cpu["Redis forks"] >= 0 and cpu["stolen"] >= 0
+    # Read from the worker's /metrics: at least one record per batch, at most a phase's.
+    assert 1 <= result.router_rates[100.0].input_batch_mean <= 200
+    assert 1 <= result.router_sustained.input_batch_mean <= 300
     assert result.baseline_rates[100.0].stages == ()
     text = output.read_text()
     for heading in ("# Benchmarks", "## Verdict against the targets",

@@ -75,12 +75,16 @@ def test_report_shows_the_stages_of_router_phases_only() -> None:
     staged = Phase(**{**phase("router at 1,000/s").__dict__, "stages": (
         Stage(STAGES[0], 0.004, 0.012), Stage(STAGES[1], 0.006, 0.020),
         Stage(STAGES[2], 0.002, 0.003)), "cpu_per_item_s": (("worker", 0.00061),
-                                                             ("Redis", 0.00037))})
+                                                             ("Redis", 0.00037)),
+        "input_batch_mean": 7.25})
     text = render(BenchResult(**{**base.__dict__, "router_rates": {1000.0: staged}}))
     assert "## Where the router's time goes" in text
-    assert "| worker CPU per item | Redis CPU per item |" in text
+    assert "| input batch | worker CPU per item | Redis CPU per item |" in text
     assert ("| router at 1,000/s | 4.0 ms | 12.0 ms | 6.0 ms | 20.0 ms | 2.0 ms | 3.0 ms "
-            "| 610 µs | 370 µs |" in text)
+            "| 7.2 | 610 µs | 370 µs |" in text)
+    unmetered = Phase(**{**staged.__dict__, "input_batch_mean": math.nan})
+    text = render(BenchResult(**{**base.__dict__, "router_rates": {1000.0: unmetered}}))
+    assert "| 3.0 ms | n/a | 610 µs |" in text
     assert "| r |" not in text.split("## Where the router's time goes")[1]
 
 
