@@ -5,11 +5,11 @@
     with Publisher("127.0.0.1:9092", tenant="acme", source="connector/chat-1") as pub:
         pub.create_item("chat-42", "chat", attributes={"language": "en"}).result()
 
-    with Subscriber("127.0.0.1:9092", tenant="acme", agents={"alice"}) as sub:
-        sub.wait_assigned()
-        for event in sub:
-            if event.type == "offer.issued":
-                pub.accept(event)
+        with Subscriber("127.0.0.1:9092", tenant="acme", agents={"alice"}) as sub:
+            sub.wait_assigned()
+            for event in sub:
+                if event.type == "offer.issued":
+                    pub.accept(event).result()
 
 Every send is checked with the router's own codec first (`InvalidEvent`, raised at once,
 names the field) and returns a future (`Delivery`) resolved by Kafka's delivery report

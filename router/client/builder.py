@@ -144,7 +144,8 @@ class EventBuilder(ABC, Generic[R]):
             priority=priority,
             last_interaction_at=last_interaction_at,
             deadline=deadline,
-            preferred_agents=list(preferred_agents),
+            preferred_agents=_ids("work_item.created", "data.preferred_agents",
+                                  preferred_agents),
             affinity_agent=affinity_agent,
             scheduled_for=scheduled_for,
             ttl_seconds=ttl_seconds,
@@ -243,7 +244,7 @@ class EventBuilder(ABC, Generic[R]):
             capacity=capacity,
             skills=dict(skills or {}),
             attributes=dict(attributes or {}),
-            queues=list(queues),
+            queues=_ids("agent.registered", "data.queues", queues),
             presence=presence,
         )
         return self._send(AgentRegistered, agent_id, data, event_id, at)
@@ -290,7 +291,9 @@ class EventBuilder(ABC, Generic[R]):
     ) -> R:
         """Join and/or leave queues."""
         data = build_data(
-            "agent.queues_changed", AgentQueuesChangedData, added=list(added), removed=list(removed)
+            "agent.queues_changed", AgentQueuesChangedData,
+            added=_ids("agent.queues_changed", "data.added", added),
+            removed=_ids("agent.queues_changed", "data.removed", removed),
         )
         return self._send(AgentQueuesChanged, agent_id, data, event_id, at)
 
@@ -372,6 +375,15 @@ class EventBuilder(ABC, Generic[R]):
         """The agent takes a queued item by hand (SPEC O3), in this builder's tenant."""
         data = build_data("agent.item_picked", ItemPickedData, agent_id=agent_id)
         return self._send(AgentItemPicked, item_id, data, event_id, at)
+
+
+def _ids(event_type: str, field: str, ids: Sequence[str]) -> list[str]:
+    """The ids as a list; one string is refused rather than taken for its characters
+    (`queues="general"` would otherwise join seven one-letter queues)."""
+    if isinstance(ids, str | bytes):
+        raise InvalidEvent(event_type, field, f"a list of ids, not one string ({ids!r}); "
+                           f"write [{ids!r}]")
+    return list(ids)
 
 
 def _require_offer(offer: object, what: str) -> None:

@@ -63,4 +63,5 @@ class DeliveryError(ClientError):
 
 
 class SubscriberError(ClientError):
-    """The consumer hit an error it cannot continue from (e.g. authentication)."""
+    """The consumer hit an error it cannot continue from: a fatal one, or the broker
+    refusing its credentials (authentication, or authorization of a topic or group)."""

@@ -10,6 +10,7 @@ the caller to poll.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,8 @@ from router.contract.envelope import Event
 from router.contract.topics import DEFAULT_PREFIX
 from router.settings import Settings
 from router.topics import FIXED_PRODUCER_SETTINGS  # `producer_config` may not change these
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -151,12 +154,21 @@ class Publisher(EventBuilder[Delivery]):
         return remaining
 
     def close(self, timeout: float = 30.0) -> int:
-        """Flush, then stop the report thread. Returns undelivered events (0 is clean)."""
+        """Flush, then stop the report thread. Returns undelivered events (0 is clean).
+
+        Every send's future is resolved by the time this returns: the events still
+        undelivered after `timeout` are purged from the producer, and their futures fail
+        with a `DeliveryError` (code `_PURGE_QUEUE`, or `_PURGE_INFLIGHT` for a request
+        already sent, which the broker may still have written). Without this, a caller
+        waiting on such a future without a timeout would wait forever."""
         if self._closed.is_set():
             return 0
         remaining = self.flush(timeout)
         self._closed.set()
         self._poller.join()
+        if remaining:
+            self._producer.purge(in_queue=True, in_flight=True)
+            self._producer.flush(0)  # serves the purged events' reports (failures)
         return remaining
 
     def __enter__(self) -> Publisher:
@@ -168,7 +180,10 @@ class Publisher(EventBuilder[Delivery]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        undelivered = self.close()
+        if undelivered:
+            log.warning("publisher closed with %d events undelivered; their deliveries "
+                        "failed (DeliveryError)", undelivered)
 
 
 def _delivery_error(event: Event[Any], topic: str, key: bytes, err: KafkaError) -> DeliveryError:

@@ -63,8 +63,10 @@ class Subscriber:
         consumer_config: Mapping[str, Any] | None = None,
     ) -> None:
         """topics: output topic suffixes (offers, assignments, declines, item-status).
-        agents: keep only events whose `data.agent_id` is one of these (events without
-        an agent, e.g. item.excluded, are then dropped). types: keep only these types.
+        agents: keep only events about one of these agents: `data.agent_id`, or for
+        work_item.requeued `data.previous_agent_id` (events about no agent, e.g.
+        item.excluded, work_item.queued or a cancel, are then dropped). types: keep only
+        these types.
         from_beginning: a new group starts at the earliest retained event, not the end.
         """
         self._topic_types = output_topics(topics, topic_prefix)
@@ -79,6 +81,10 @@ class Subscriber:
                 "consumer_config: partition.assignment.strategy: cooperative assignors are "
                 "not supported (the subscriber positions whole assignments)"
             )
+        for name, given in (("agents", agents), ("types", types)):
+            if isinstance(given, str | bytes):
+                raise ValueError(f"{name}: a collection, not one string ({given!r}); "
+                                 f"write {{{given!r}}}")
         self.tenant = tenant
         self.agents = None if agents is None else frozenset(agents)
         self.types = None if types is None else frozenset(types)
@@ -97,6 +103,9 @@ class Subscriber:
                 "group.id": self.group_id,
                 "auto.offset.reset": "earliest" if from_beginning else "latest",
                 "enable.auto.commit": True,
+                # Client-level errors (a refused login among them) reach Python only
+                # through this callback; raised in it, they come out of `poll`.
+                "error_cb": self._on_error,
                 **(consumer_config or {}),
             }
         )
@@ -139,9 +148,11 @@ class Subscriber:
 
     def wait_assigned(self, timeout: float = 60.0) -> None:
         """Block until partitions are assigned and positioned; events published after
-        this returns will be received. Events polled meanwhile are kept for `poll`."""
+        this returns will be received. Events polled meanwhile are kept for `poll`.
+        Returns early, unassigned, when `stop()` is called meanwhile (a signal handler's
+        Ctrl-C during start-up): check `stopping` after it."""
         deadline = time.monotonic() + timeout
-        while not self._assigned.is_set():
+        while not self._assigned.is_set() and not self._stopping.is_set():
             if time.monotonic() >= deadline:
                 raise TimeoutError(
                     f"no partitions assigned after {timeout}s "
@@ -170,7 +181,9 @@ class Subscriber:
         return self._accept(msg)
 
     def _on_error(self, err: KafkaError) -> None:
-        if err.fatal():
+        # librdkafka marks none of the credential errors fatal and retries them for ever,
+        # but nothing changes until the credentials or ACLs do: waiting would only hang.
+        if err.fatal() or err.code() in _REFUSED:
             raise SubscriberError(f"consumer failed: {err.name()}: {err.str()}")
         log.warning("subscriber: %s: %s", err.name(), err.str())
 
@@ -202,7 +215,7 @@ class Subscriber:
             return None
         if self.types is not None and event.type not in self.types:
             return None
-        if self.agents is not None and getattr(event.data, "agent_id", None) not in self.agents:
+        if self.agents is not None and _agent_of(event) not in self.agents:
             return None
         return event
 
@@ -253,6 +266,24 @@ class Subscriber:
 
 
 T = TypeVar("T")
+
+
+_REFUSED = frozenset({
+    KafkaError._AUTHENTICATION,
+    KafkaError.SASL_AUTHENTICATION_FAILED,
+    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+    KafkaError.GROUP_AUTHORIZATION_FAILED,
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+})
+"""Errors that end a subscription: the broker refuses these credentials."""
+
+
+def _agent_of(event: Event[Any]) -> str | None:
+    """The agent an event is about: the one offered, assigned or declining, or the one a
+    requeued item was taken from (so that desktop hears its item went back)."""
+    data = event.data
+    agent = getattr(data, "agent_id", None)
+    return agent if agent is not None else getattr(data, "previous_agent_id", None)
 
 
 def _end_offset(consumer: Consumer, partition: TopicPartition) -> int:

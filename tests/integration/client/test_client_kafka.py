@@ -17,7 +17,7 @@ import msgspec
 import pytest
 from confluent_kafka import Producer
 
-from router.client import DeliveryError, Publisher, Subscriber
+from router.client import DeliveryError, Publisher, Subscriber, SubscriberError
 from router.contract import codec
 from router.contract.envelope import Event
 from router.contract.examples import EXAMPLES
@@ -180,3 +180,16 @@ def test_same_key_same_partition_as_the_router_expects(settings: Settings, tenan
         again = [publisher.update_item("same", priority=n).result(30) for n in range(5)]
         assert {d.partition for d in again} == {first.partition}
         assert [d.offset for d in again] == sorted(d.offset for d in again)
+
+
+def test_refused_credentials_raise_instead_of_waiting_for_ever(settings: Settings) -> None:
+    # The test broker speaks plain Kafka: a SASL login to it fails as a refused one would.
+    subscriber = Subscriber(settings.kafka_bootstrap, topic_prefix=settings.topic_prefix,
+                            consumer_config={"security.protocol": "SASL_PLAINTEXT",
+                                             "sasl.mechanism": "PLAIN", "sasl.username": "u",
+                                             "sasl.password": "p", "log_level": 0})
+    try:
+        with pytest.raises(SubscriberError, match="_AUTHENTICATION"):
+            subscriber.wait_assigned(timeout=30)
+    finally:
+        subscriber.close()

@@ -6,14 +6,25 @@ Publisher refuses before anything reaches Kafka.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
 import pytest
+from confluent_kafka import KafkaError
 
-from router.client import Events, InvalidEvent, Publisher, Subscriber
+from router.client import (
+    DeliveryError,
+    Events,
+    InvalidEvent,
+    Publisher,
+    Subscriber,
+    SubscriberError,
+)
 from router.client.routing import input_topics, output_topics
+from router.client.subscriber import _agent_of
 from router.contract import codec
 from router.contract.examples import EXAMPLES
 from router.contract.outputs import OfferIssued
@@ -253,3 +264,61 @@ def test_subscriber_options_are_checked_before_connecting(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         Subscriber("127.0.0.1:1", **options)
+
+
+
+def test_close_fails_the_deliveries_it_could_not_flush() -> None:
+    # Nothing listens on port 1: the event stays queued until close gives up on it.
+    publisher = Publisher("127.0.0.1:1", tenant="acme", source="test/unit",
+                          producer_config={"log_level": 0})
+    delivery = publisher.create_item("chat-1", "chat")
+    assert publisher.close(timeout=0.3) == 1
+    with pytest.raises(DeliveryError) as failed:
+        delivery.result(5)  # resolved: a wait without a timeout would not hang
+    assert failed.value.code in ("_PURGE_QUEUE", "_PURGE_INFLIGHT")
+    assert failed.value.event_type == "work_item.created"
+    assert publisher.close() == 0  # closing twice is harmless
+
+
+def test_stop_ends_a_wait_for_partitions() -> None:
+    # Nothing listens on port 1, so no partitions ever come: only stop() ends the wait.
+    subscriber = Subscriber("127.0.0.1:1", tenant="acme", consumer_config={"log_level": 0})
+    threading.Timer(0.3, subscriber.stop).start()
+    started = time.monotonic()
+    try:
+        subscriber.wait_assigned(timeout=20)  # returns, does not raise TimeoutError
+    finally:
+        subscriber.close()
+    assert subscriber.stopping
+    assert time.monotonic() - started < 10
+
+
+def test_one_string_is_not_taken_for_a_list_of_ids() -> None:
+    with pytest.raises(InvalidEvent) as refused:
+        events.register_agent("ana", queues="general")  # type: ignore[arg-type]
+    assert refused.value.field == "data.queues" and "['general']" in refused.value.reason
+    with pytest.raises(InvalidEvent, match=r"data\.added"):
+        events.change_queues("ana", added="vip")  # type: ignore[arg-type]
+    with pytest.raises(InvalidEvent, match=r"data\.preferred_agents"):
+        events.create_item("i", "chat", preferred_agents="ana")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="agents: a collection, not one string"):
+        Subscriber("127.0.0.1:1", agents="ana")  # type: ignore[arg-type]
+    assert events.change_queues("ana", added=["vip"]).data.added == ["vip"]
+
+
+def test_the_agent_an_output_is_about() -> None:
+    assert _agent_of(EXAMPLES["offer.issued"]) == "agent-ana"
+    # An item taken back from the agent (a transfer) reaches that agent's desktop too.
+    assert _agent_of(EXAMPLES["work_item.requeued"]) == "agent-ana"
+    assert _agent_of(EXAMPLES["work_item.queued"]) is None
+
+
+def test_refused_credentials_end_a_subscription_transient_errors_do_not() -> None:
+    subscriber = Subscriber("127.0.0.1:1", tenant="acme", consumer_config={"log_level": 0})
+    try:
+        for code in (KafkaError._AUTHENTICATION, KafkaError.TOPIC_AUTHORIZATION_FAILED):
+            with pytest.raises(SubscriberError):
+                subscriber._on_error(KafkaError(code))
+        subscriber._on_error(KafkaError(KafkaError._TRANSPORT))
+    finally:
+        subscriber.close()
