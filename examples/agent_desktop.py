@@ -164,11 +164,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_event(event: Event[Any]) -> None:
         if isinstance(event, OfferIssued):
+            # Said once Kafka has the answer: an answer that fails to send raises here
+            # rather than leaving the offer to expire unnoticed.
             if rng.random() < args.decline:
-                publisher.decline(event, "not now")
+                publisher.decline(event, "not now").result(30)
                 say(f"declined offer for {event.subject} (queue {event.data.queue})")
             else:
-                publisher.accept(event)
+                publisher.accept(event).result(30)
                 say(f"accepted offer for {event.subject} (queue {event.data.queue})")
         elif event.type == "assignment.created":
             handle = rng.expovariate(1 / args.handle_time) if args.handle_time else 0.0
@@ -179,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         subscriber.wait_assigned()
+        if subscriber.stopping:  # Ctrl-C while starting: never went available
+            return 0
         publisher.register_agent(
             args.agent,
             units=args.units,

@@ -44,7 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--count",
         type=int,
         default=0,
-        help="stop after this many conversations (default: 0, run until Ctrl-C)",
+        help="stop after this many conversations and the cancels still due for them "
+        "(default: 0, run until Ctrl-C)",
     )
     parser.add_argument(
         "--abandon",
@@ -130,13 +131,19 @@ def main(argv: list[str] | None = None) -> int:
     ) as publisher:
         start = time.monotonic()
         last_report = start
-        while not stop and (args.count == 0 or sent < args.count):
+        # With --count, the run ends once every conversation is sent and every customer
+        # due to abandon has done so (up to --patience after the last one).
+        while not stop and (args.count == 0 or sent < args.count or abandons):
             due = start + sent / args.rate
             now = time.monotonic()
             while abandons and abandons[0][0] <= now:
                 _at, item_id = heapq.heappop(abandons)
                 tally.watch(publisher.cancel_item(item_id, reason="customer left"))
                 cancelled += 1
+            if args.count and sent >= args.count:
+                if abandons:
+                    time.sleep(min(max(abandons[0][0] - now, 0.0), 0.2))
+                continue
             if now < due:
                 time.sleep(min(due - now, 0.2))
                 continue

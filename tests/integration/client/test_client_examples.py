@@ -70,3 +70,18 @@ def test_connector_and_desktop_work_items_end_to_end(
     for verb in ("accepted offer for", "assigned", "completed", "closed"):
         assert output.count(f"ana: {verb} chat-") == ITEMS, output
     assert "ana: offline" in output
+
+
+def test_connector_with_a_count_waits_for_the_abandons_still_due(settings: Settings,
+                                                                  tenant: str) -> None:
+    # Every customer abandons, 1 s after arriving: the last cancel is due after the last
+    # item is sent, and the run must stay for it.
+    env = {**os.environ, **settings.to_env(), "ROUTER_TENANT": tenant}
+    connector = subprocess.run(
+        [sys.executable, "examples/chat_connector.py", "--count", str(ITEMS), "--rate", "20",
+         "--abandon", "1", "--patience", "1", "--seed", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert connector.returncode == 0, connector.stdout + connector.stderr
+    assert (f"done: sent {ITEMS}, delivered {2 * ITEMS}, failed 0, cancelled {ITEMS}, "
+            "undelivered 0") in connector.stdout, connector.stdout
