@@ -31,7 +31,7 @@ Presence = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=64,
-        description="A base presence (available, busy, busy-dnd, away, offline) or a custom "
+        description="A base presence (available, busy, busy_dnd, away, offline) or a custom "
         "status that the routing configuration maps to a base one.",
     ),
 ]
