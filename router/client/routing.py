@@ -27,8 +27,12 @@ def input_topics(prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
 def output_topics(
     suffixes: tuple[str, ...], prefix: str = DEFAULT_PREFIX
 ) -> dict[str, frozenset[str]]:
-    """Full topic name -> the event types it carries, for the given output suffixes."""
-    contracts = {c.suffix: c for c in topic_events(prefix).values() if c.direction == "out"}
+    """Full topic name -> the event types it carries, for the given output suffixes.
+
+    The dead-letter topic is the router's output too, but it carries refused input
+    records byte for byte, not events a subscriber could decode: it is not offered."""
+    contracts = {c.suffix: c for c in topic_events(prefix).values()
+                 if c.direction == "out" and c.suffix in OUTPUT_SUFFIXES}
     unknown = [s for s in suffixes if s not in contracts]
     if unknown:
         raise ValueError(

@@ -246,6 +246,8 @@ def test_topic_tables_follow_the_contract() -> None:
     assert set(output_topics(("offers", "assignments"), "p.")) == {"p.offers", "p.assignments"}
     with pytest.raises(ValueError, match="work-items"):
         output_topics(("work-items",), "p.")
+    with pytest.raises(ValueError, match=r"\['dead-letter'\] are not output topics"):
+        output_topics(("dead-letter",), "p.")
 
 
 @pytest.mark.parametrize(
