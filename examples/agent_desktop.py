@@ -5,7 +5,7 @@ What a real desktop does, with the human replaced by timers: accept each offer (
 decline a fraction of them), complete the work after a handle time, close it after a
 wrap-up time. Prints every decision the router makes for this agent.
 
-    python examples/agent_desktop.py --agent ana --skills en=5,fr=4
+    .venv/bin/python examples/agent_desktop.py --agent ana --skills en=5,fr=4
 
 Kafka address and topic prefix come from ROUTER_KAFKA_BOOTSTRAP and ROUTER_TOPIC_PREFIX
 (or the options); the tenant from --tenant or ROUTER_TENANT.
@@ -25,7 +25,7 @@ from typing import Any
 
 from connection import connection_parser  # examples/connection.py
 
-from router.client import Publisher, Subscriber
+from router.client import DeliveryError, Publisher, Subscriber, SubscriberError
 from router.contract.envelope import Event
 from router.contract.outputs import OfferIssued
 
@@ -207,4 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (DeliveryError, SubscriberError) as exc:  # one line, not a traceback
+        sys.exit(f"agent desktop: {exc}")

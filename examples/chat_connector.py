@@ -6,7 +6,7 @@ conversation becomes a `work_item.created` on the chat workstream, with the attr
 the sample routing configuration classifies on (language, topic, vip, product). Some
 customers give up while waiting (`--abandon`), which the connector reports as a cancel.
 
-    python examples/chat_connector.py --rate 5 --count 100
+    .venv/bin/python examples/chat_connector.py --rate 5 --count 100
 
 Kafka address and topic prefix come from ROUTER_KAFKA_BOOTSTRAP and ROUTER_TOPIC_PREFIX
 (or the options); the tenant from --tenant or ROUTER_TENANT.
