@@ -38,6 +38,7 @@ key                                   type    content
 ``P queue:<queue>:offered``           hash    item -> its pending offers made in the
                                               queue (an item leaves with its last one)
 ``P offer:<offer>``                   hash    item, agent, queue, cost, deadline, state
+                                              (expires once finished, as a closed item)
 ``P offers:due``                      zset    pending offer ids by deadline
 ``P wrapup:due``                      zset    completed items by capacity release time
 ``P seen``                            zset    processed input event ids by event time

@@ -31,7 +31,9 @@ class StoreConfig(Struct, frozen=True, kw_only=True):
     again. Kafka redelivers within minutes (a rebalance), so the default day is generous.
     ``indexed_presences``: base presences that put an agent with room into its queues'
     ready indexes (the commit still checks the workstream's allowed presences).
-    ``terminal_ttl_seconds``: how long a closed or cancelled item's record stays (Redis).
+    ``terminal_ttl_seconds``: how long a finished record stays (Redis): a closed or
+    cancelled item's, and an offer's once it is no longer pending or held (see
+    deploy/redis/README.md). The memory store keeps them.
     """
 
     seen_retention_seconds: float = 86_400.0

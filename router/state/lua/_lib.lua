@@ -9,7 +9,8 @@
 --               ARGV[4] = seen retention (seconds)   ARGV[5] = max seen ids kept
 --               ARGV[6] = trim batch                 ARGV[7] = outputs, JSON array of strings,
 --                                                              or '' = the caller fills them in later
---               ARGV[8] = TTL (seconds) of a finished item's record
+--               ARGV[8] = TTL (seconds) of a finished record: an item's once it is closed
+--                         or cancelled, an offer's once it is no longer pending or held
 -- Script specific ARGV start at ARGV[9], KEYS at KEYS[3].
 -- Dynamic keys are built from P with the suffixes of router/state/keys.py.
 -- Every script returns {duplicate (0/1), outcome JSON}.
@@ -17,6 +18,7 @@
 local P = ARGV[1]
 local EVENT = ARGV[2]
 local NOW = ARGV[3]
+local FINISHED_TTL = tonumber(ARGV[8]) or 0
 local SEP = '\031'
 
 local function k_item(id) return P .. 'item:' .. id end
@@ -212,10 +214,18 @@ end
 
 -- Closes a pending offer (state `st`): off the deadline sweep and the agent's list,
 -- capacity released. The caller decides what happens to the item.
+-- A record nothing will change again goes after the TTL: kept, a late answer to it gets
+-- its precise refusal ('offer_expired', ...), but kept for ever, one per offer ever made
+-- would fill Redis, which evicts nothing (deploy/redis/redis.conf).
+local function expire_finished(key)
+  if FINISHED_TTL > 0 then redis.call('EXPIRE', key, FINISHED_TTL) end
+end
+
 local function close_offer(oid, st)
   local ok = k_offer(oid)
   local f = redis.call('HMGET', ok, 'item', 'agent', 'queue')
   redis.call('HSET', ok, 'st', st)
+  expire_finished(ok)
   redis.call('ZREM', k_offers_due(), oid)
   unoffer(f[3], f[1])
   redis.call('ZREM', k_agent_offers(f[2]), oid)

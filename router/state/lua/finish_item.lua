@@ -8,7 +8,8 @@
 -- Guarantees (SPEC M2 wrap-up, O5): complete (assigned only) keeps capacity until close,
 -- releases it now, or schedules the release; release (completed, due) frees it; close and
 -- cancel take a waiting item out of its queue, revoke a pending offer and release what the
--- item holds; a finished item's records expire after the TTL (ARGV[8]).
+-- item holds; a finished item's records (with its last offer or assignment) expire after
+-- the TTL (ARGV[8]).
 local dup = seen() if dup then return dup end
 local ik, action, iid = KEYS[3], ARGV[9], ARGV[10]
 local f = redis.call('HMGET', ik, 'st', 'o', 'a')
@@ -70,9 +71,7 @@ local final = 'closed'
 if action == 'cancel' then final = 'cancelled' end
 redis.call('HSET', ik, 'st', final)
 res.version = redis.call('HINCRBY', ik, 'v', 1)
-local ttl = tonumber(ARGV[8])
-if ttl > 0 then
-  redis.call('EXPIRE', ik, ttl)
-  redis.call('EXPIRE', KEYS[5], ttl)
-end
+expire_finished(ik)
+expire_finished(KEYS[5])
+if f[2] and f[2] ~= '' then expire_finished(k_offer(f[2])) end  -- the assignment
 return finish(res, true)

@@ -18,7 +18,10 @@ if count > tonumber(ARGV[12]) then
   return finish({ok = false, code = 'requeue_limit', item_id = iid, agent_id = f[3],
     requeues = count - 1}, true)
 end
-if f[2] and f[2] ~= '' then redis.call('HSET', k_offer(f[2]), 'st', 'requeued') end
+if f[2] and f[2] ~= '' then
+  redis.call('HSET', k_offer(f[2]), 'st', 'requeued')
+  expire_finished(k_offer(f[2]))
+end
 release_item(ik)
 redis.call('HSET', ik, 'q', ARGV[10], 'm', ARGV[11], 'rq', count)
 local v = requeue(ik, 'queued')
