@@ -23,28 +23,36 @@ def backend(request: pytest.FixtureRequest) -> RedisBackend:
     return found
 
 
-def new_tenant(backend: RedisBackend) -> tuple[RedisStore, str]:
+async def new_tenant(backend: RedisBackend) -> tuple[RedisStore, str]:
+    """A store of a fresh tenant, with agent x in queue q and room for ten items."""
     tenant = f"t-{uuid.uuid4().hex[:8]}"
-    return backend.tenant(tenant), tenant
+    store = backend.tenant(tenant)
+    await store.upsert_agent("a", agent("x", total_units=10), now=NOW)
+    return store, tenant
 
 
-async def offered(store: RedisStore, item_id: str, offer_id: str, agent_id: str = "x") -> None:
+async def offered(store: RedisStore, item_id: str, offer_id: str) -> None:
     version = await enqueue(store, item_id)
-    out = await store.commit_offer(f"c-{offer_id}", commit(offer_id, item_id, agent_id, version),
+    out = await store.commit_offer(f"c-{offer_id}", commit(offer_id, item_id, "x", version),
                                    now=NOW)
     assert out.ok, out
 
 
-async def ttl(backend: RedisBackend, key: str) -> int:
-    return int(await backend.client.ttl(key))
+async def ttl(backend: RedisBackend, tenant: str, offer_id: str) -> int:
+    """The offer record's TTL in seconds; -1 when it has none."""
+    return int(await backend.client.ttl(keys.offer(tenant, offer_id)))
+
+
+async def expiring(backend: RedisBackend, tenant: str, offer_id: str) -> bool:
+    """Whether the offer record goes within the TTL of finished records."""
+    left = await ttl(backend, tenant, offer_id)
+    return 0 < left <= backend.config.terminal_ttl_seconds
 
 
 async def test_an_offer_keeps_its_record_while_in_play_and_for_the_ttl_after(
     backend: RedisBackend,
 ) -> None:
-    store, tenant = new_tenant(backend)
-    limit = backend.config.terminal_ttl_seconds
-    await store.upsert_agent("a", agent("x", total_units=10), now=NOW)
+    store, tenant = await new_tenant(backend)
     await offered(store, "i1", "declined")
     await offered(store, "i2", "expired")
     await offered(store, "i3", "revoked")
@@ -55,37 +63,35 @@ async def test_an_offer_keeps_its_record_while_in_play_and_for_the_ttl_after(
     assert (await store.revoke("r", "revoked", now=NOW)).ok
     assert (await store.accept("acc", "held", now=NOW)).ok
     for offer_id in ("declined", "expired", "revoked"):
-        assert 0 < await ttl(backend, keys.offer(tenant, offer_id)) <= limit, offer_id
+        assert await expiring(backend, tenant, offer_id), offer_id
     # In play: a pending offer, and an assignment whose item is not finished.
-    assert await ttl(backend, keys.offer(tenant, "pending")) == -1
-    assert await ttl(backend, keys.offer(tenant, "held")) == -1
+    assert await ttl(backend, tenant, "pending") == -1
+    assert await ttl(backend, tenant, "held") == -1
     # A late answer within the TTL still gets the precise refusal.
     late = await store.accept("late", "expired", now=NOW + 62)
     assert not late.ok and late.code == "offer_expired"
 
     assert (await store.complete("cmp", "i5", now=NOW, wrap_up="until_closed")).ok
-    assert await ttl(backend, keys.offer(tenant, "held")) == -1  # wrap-up: still held
+    assert await ttl(backend, tenant, "held") == -1  # wrap-up: still held
     assert (await store.close("cls", "i5", now=NOW)).ok
-    assert 0 < await ttl(backend, keys.offer(tenant, "held")) <= limit
-    assert 0 < await ttl(backend, keys.work_item(tenant, "i5")) <= limit
+    assert await expiring(backend, tenant, "held")
+    assert await backend.client.ttl(keys.work_item(tenant, "i5")) > 0
     assert (await store.cancel("can", "i4", now=NOW)).ok  # revokes the pending offer
-    assert 0 < await ttl(backend, keys.offer(tenant, "pending")) <= limit
+    assert await expiring(backend, tenant, "pending")
 
 
 async def test_an_assignment_sent_back_to_a_queue_and_an_offline_agents_offers_expire(
     backend: RedisBackend,
 ) -> None:
-    store, tenant = new_tenant(backend)
-    limit = backend.config.terminal_ttl_seconds
-    await store.upsert_agent("a", agent("x", total_units=10), now=NOW)
+    store, tenant = await new_tenant(backend)
     await offered(store, "i1", "o1")
     assert (await store.accept("acc", "o1", now=NOW)).ok
     out = await store.requeue("rq", "i1", queue="q", bucket=0, order_key=(NOW,), limit=3,
                               now=NOW)
     assert out.ok and out.code == "requeued", out
-    assert 0 < await ttl(backend, keys.offer(tenant, "o1")) <= limit
+    assert await expiring(backend, tenant, "o1")
     await offered(store, "i2", "o2")
     out = await store.upsert_agent("off", agent("x", total_units=10, presence="offline"),
                                    now=NOW, base_presence="offline")
     assert out.ok and "o2" in (out.revoked or ()), out
-    assert 0 < await ttl(backend, keys.offer(tenant, "o2")) <= limit
+    assert await expiring(backend, tenant, "o2")
