@@ -212,8 +212,6 @@ local function unoffer(queue, item)
   if redis.call('HINCRBY', key, item, -1) <= 0 then redis.call('HDEL', key, item) end
 end
 
--- Closes a pending offer (state `st`): off the deadline sweep and the agent's list,
--- capacity released. The caller decides what happens to the item.
 -- A record nothing will change again goes after the TTL: kept, a late answer to it gets
 -- its precise refusal ('offer_expired', ...), but kept for ever, one per offer ever made
 -- would fill Redis, which evicts nothing (deploy/redis/redis.conf).
@@ -221,6 +219,9 @@ local function expire_finished(key)
   if FINISHED_TTL > 0 then redis.call('EXPIRE', key, FINISHED_TTL) end
 end
 
+-- Closes a pending offer (state `st`): off the deadline sweep and the agent's list,
+-- capacity released, its record set to expire. The caller decides what happens to the
+-- item.
 local function close_offer(oid, st)
   local ok = k_offer(oid)
   local f = redis.call('HMGET', ok, 'item', 'agent', 'queue')
