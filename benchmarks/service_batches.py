@@ -27,7 +27,7 @@ import time
 import redis.asyncio as aioredis
 
 from benchmarks.state_commit import redis_server
-from router.bench.routed import AGENT_PROFILES, AGENT_UNITS
+from router.bench.routed import register_bench_agent
 from router.bench.traffic import item_payload
 from router.client import Events
 from router.config.load import load_config
@@ -58,11 +58,7 @@ async def per_item(port: int, batch: int, items: int) -> tuple[float, float, flo
     queues = tuple(queue.id for queue in tenant.queues)
     try:
         for n in range(AGENTS):
-            await service.handle(decode(events.check(events.register_agent(
-                f"agent-{n:03d}", units=AGENT_UNITS, profiles=AGENT_PROFILES,
-                skills={"en": 5, "fr": 5, "de": 5, "billing": 5},
-                attributes={"certified": True, "language": "en"},
-                queues=queues, presence="available"))))
+            await service.handle(register_bench_agent(events, n, queues))
         created = [decode(item_payload(events, f"item-{n:07d}")[1])
                    for n in range(WARM_UP_ITEMS + items)]
         for event in created[:WARM_UP_ITEMS]:

@@ -11,11 +11,9 @@ cost per item at each size).
 from __future__ import annotations
 
 import math
-import urllib.request
 from collections.abc import Callable
 
-from prometheus_client.parser import text_string_to_metric_families
-
+from router.observability.scrape import samples, scrape
 from router.topics import WORK_ITEMS
 
 METRIC = "router_input_batch_records"
@@ -26,28 +24,18 @@ BatchMeter = Callable[[], tuple[float, float]]
 def batches_in(text: str, topic: str = WORK_ITEMS) -> tuple[float, float]:
     """(records, batches) of `topic` in a Prometheus text exposition; NaN if absent."""
     records = batches = math.nan
-    for family in text_string_to_metric_families(text):
-        if family.name != METRIC:
-            continue
-        for sample in family.samples:
-            if sample.labels.get("topic") != topic:
-                continue
-            if sample.name == f"{METRIC}_sum":
-                records = float(sample.value)
-            elif sample.name == f"{METRIC}_count":
-                batches = float(sample.value)
+    for sample in samples(text, METRIC, topic=topic):
+        if sample.name == f"{METRIC}_sum":
+            records = float(sample.value)
+        elif sample.name == f"{METRIC}_count":
+            batches = float(sample.value)
     return records, batches
 
 
 def batch_meter(http_address: str, topic: str = WORK_ITEMS) -> BatchMeter:
-    url = f"http://{http_address}/metrics"
-
     def read() -> tuple[float, float]:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return batches_in(response.read().decode(), topic)
-        except OSError:
-            return math.nan, math.nan
+        text = scrape(http_address, timeout_s=5.0)
+        return (math.nan, math.nan) if text is None else batches_in(text, topic)
 
     return read
 

@@ -47,6 +47,15 @@ AGENT_UNITS = 1_000_000_000
 AGENT_PROFILES = {"chat": 1_000_000, "call": 1, "case": 5}
 
 
+def register_bench_agent(events: Events, n: int, queues: Sequence[str]) -> Event[Any]:
+    """The n-th agent of a run: available in every queue, room for everything."""
+    return events.register_agent(
+        f"bench-agent-{n:03d}", units=AGENT_UNITS, profiles=AGENT_PROFILES,
+        skills={"en": 5, "fr": 5, "de": 5, "billing": 5},
+        attributes={"certified": True, "language": "en"},
+        queues=queues, presence="available")
+
+
 class RoutedRun:
     """Publishes items to the router's input topic and times their offers."""
 
@@ -85,11 +94,7 @@ class RoutedRun:
     def register_agents(self, count: int) -> None:
         events = Events(tenant=self.tenant, source=SOURCE)
         for n in range(count):
-            self._send(events.register_agent(
-                f"bench-agent-{n:03d}", units=AGENT_UNITS, profiles=AGENT_PROFILES,
-                skills={"en": 5, "fr": 5, "de": 5, "billing": 5},
-                attributes={"certified": True, "language": "en"},
-                queues=self.queues, presence="available"))
+            self._send(register_bench_agent(events, n, self.queues))
         self._producer.flush(30)
 
     def _on_batch(self, batch: Sequence[Message], at: float) -> None:
@@ -166,7 +171,7 @@ class RoutedRun:
         if self._cpu is not None:
             phase = dataclasses.replace(
                 phase, cpu_per_item_s=per_item(cpu_before, self._cpu(), phase.received))
-        if self._batches is not None and batches_before is not None:
+        if batches_before is not None and self._batches is not None:
             phase = dataclasses.replace(
                 phase, input_batch_mean=mean_batch(batches_before, self._batches()))
         return phase

@@ -7,9 +7,7 @@ worker's state collector has reported the tenant once).
 
 from __future__ import annotations
 
-import urllib.request
-
-from prometheus_client.parser import text_string_to_metric_families
+from router.observability.scrape import samples, scrape
 
 DEPTH_METRIC = "router_queue_depth"
 
@@ -18,24 +16,14 @@ def parse_depths(text: str, tenant: str) -> dict[str, int] | None:
     """Waiting items per queue of `tenant` (summed over buckets); None if not reported."""
     depths: dict[str, int] = {}
     reported = False
-    for family in text_string_to_metric_families(text):
-        if family.name != DEPTH_METRIC:
-            continue
-        for sample in family.samples:
-            if sample.labels.get("tenant") != tenant:
-                continue
-            reported = True
-            queue = sample.labels.get("queue", "?")
-            depths[queue] = depths.get(queue, 0) + int(sample.value)
+    for sample in samples(text, DEPTH_METRIC, tenant=tenant):
+        reported = True
+        queue = sample.labels.get("queue", "?")
+        depths[queue] = depths.get(queue, 0) + int(sample.value)
     return depths if reported else None
 
 
 def scrape_depths(http_address: str, tenant: str, timeout_s: float = 0.5) -> dict[str, int] | None:
     """The worker's depths, or None when it cannot be asked."""
-    try:
-        with urllib.request.urlopen(f"http://{http_address}/metrics",
-                                    timeout=timeout_s) as response:
-            text = response.read().decode()
-    except (OSError, ValueError):
-        return None
-    return parse_depths(text, tenant)
+    text = scrape(http_address, timeout_s)
+    return None if text is None else parse_depths(text, tenant)
