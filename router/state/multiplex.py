@@ -51,6 +51,8 @@ CLIENT_NAME = "router-scripts"
 REPLY_TIMEOUT_S = 10.0
 """Default longest wait for a reply while requests are out: twice Redis's own limit on a
 script's run (lua-time-limit, 5 s), after which Redis answers BUSY anyway."""
+CONNECT_TIMEOUT_S = 5.0
+"""Default longest wait for a connection to Redis to open."""
 WATCH_STEPS = 4
 """Looks per timeout: a stalled connection is dropped within 1.25 timeouts."""
 
@@ -70,7 +72,7 @@ class _Slot:
 
 class MultiplexedConnection:
     def __init__(self, host: str, port: int, *, db: int = 0, username: str | None = None,
-                 password: str | None = None, connect_timeout_s: float = 5.0,
+                 password: str | None = None, connect_timeout_s: float = CONNECT_TIMEOUT_S,
                  reply_timeout_s: float = REPLY_TIMEOUT_S) -> None:
         if reply_timeout_s <= 0:
             raise ValueError(f"reply_timeout_s {reply_timeout_s}: must be positive")

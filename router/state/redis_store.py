@@ -28,6 +28,7 @@ from router.state.model import (
     QueuedItem,
     StoreConfig,
 )
+from router.state.multiplex import CONNECT_TIMEOUT_S, REPLY_TIMEOUT_S
 from router.state.scripts import Client, Scripts
 from router.state.store import WrapUpMode
 from router.state.turn_batch import TurnBatch
@@ -72,18 +73,27 @@ class RedisBackend:
 
     @classmethod
     def from_url(
-        cls, url: str, *, cluster: bool = False, config: StoreConfig = DEFAULT_CONFIG
+        cls, url: str, *, cluster: bool = False, config: StoreConfig = DEFAULT_CONFIG,
+        reply_timeout_s: float = REPLY_TIMEOUT_S,
     ) -> RedisBackend:
+        """reply_timeout_s: how long any call waits for Redis to answer before it fails
+        (TimeoutError, retried by the input handling), unless the URL sets its own
+        `socket_timeout`. redis-py waits for ever by default, and the multiplexed
+        connection's watchdog covers only scripts: a Redis paused or cut off without a
+        reset held every plain read (an offer, a recorded result, the outbox cursor,
+        the readiness ping) until TCP keepalive noticed, minutes to hours."""
         import redis.asyncio as aioredis
 
+        timeouts = {"socket_timeout": reply_timeout_s,
+                    "socket_connect_timeout": CONNECT_TIMEOUT_S}
         if cluster:
-            return cls(RedisCluster.from_url(url), config)
+            return cls(RedisCluster.from_url(url, **timeouts), config)
         # Callers beyond the pool's size wait for a connection instead of failing: a
         # worker handles several batches of 500 events at once (ROUTER_BATCHES_IN_FLIGHT),
         # and redis-py's plain pool raised "Too many connections" past 100 concurrent
         # reads (seen in a scale-out run, each one a retried event).
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S)
+            url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S, **timeouts)
         return cls(aioredis.Redis.from_pool(pool), config)
 
     async def load_scripts(self) -> None:

@@ -29,7 +29,12 @@ from redis.asyncio.connection import Connection
 from redis.exceptions import NoScriptError
 
 from router.observability.metrics import STORE_COMMAND_SECONDS
-from router.state.multiplex import REPLY_TIMEOUT_S, MultiplexedConnection, pack
+from router.state.multiplex import (
+    CONNECT_TIMEOUT_S,
+    REPLY_TIMEOUT_S,
+    MultiplexedConnection,
+    pack,
+)
 from router.state.turn_batch import TurnBatch
 
 Client = aioredis.Redis | RedisCluster
@@ -129,7 +134,7 @@ def _multiplexed(client: aioredis.Redis) -> MultiplexedConnection | None:
         options.get("host", "localhost"), int(options.get("port", 6379)),
         db=int(options.get("db", 0) or 0), username=options.get("username"),
         password=options.get("password"),
-        connect_timeout_s=float(options.get("socket_connect_timeout") or 5.0),
+        connect_timeout_s=float(options.get("socket_connect_timeout") or CONNECT_TIMEOUT_S),
         reply_timeout_s=float(options.get("socket_timeout") or REPLY_TIMEOUT_S))
 
 

@@ -14,6 +14,8 @@ import redis.asyncio
 import redis.exceptions
 
 from router.state import RedisBackend, keys
+from router.state.multiplex import REPLY_TIMEOUT_S
+from router.state.outbox import RedisOutbox
 from router.state.scripts import FLUSH_MAX
 from tests.integration.stack import Stack
 from tests.unit.state.contract import NOW, agent, commit, enqueue, ids, item
@@ -317,6 +319,47 @@ async def test_a_redis_that_stops_answering_fails_the_calls_waiting_and_is_left(
     finally:
         await blocker.aclose()
         await backend.aclose()
+
+
+async def test_plain_calls_to_a_redis_that_stops_answering_fail_after_the_reply_timeout(
+    redis_backend: RedisBackend,
+) -> None:
+    """Reads outside the scripts (an offer, a recorded result, the outbox's cursors, the
+    readiness ping) go through redis-py's pool, which waits for ever by default. With no
+    `socket_timeout` in the URL, the backend's reply timeout bounds them too: they fail
+    with a TimeoutError (retried by the input handling) and work again once Redis does."""
+    backend = RedisBackend.from_url(f"redis://{_address(redis_backend)}/0",
+                                    reply_timeout_s=0.5)
+    blocker = redis.asyncio.Redis.from_url(f"redis://{_address(redis_backend)}/0")
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    store = backend.tenant(tenant)
+    outbox = RedisOutbox(backend, tenant, "worker-a")
+
+    def reads() -> list[Any]:
+        return [store.get_offer("offer-1"), store.recorded("event-1"), outbox.pending(),
+                backend.client.ping()]
+
+    try:
+        assert await asyncio.gather(*reads()) == [None, None, 0, True]
+        busy = asyncio.ensure_future(blocker.eval(BUSY_LUA, 0, 1_500_000))
+        await asyncio.sleep(0.2)  # the script runs: Redis answers nobody
+        started = time.monotonic()
+        waiting = await asyncio.gather(*reads(), return_exceptions=True)
+        waited = time.monotonic() - started
+        assert all(isinstance(r, redis.exceptions.TimeoutError) for r in waiting), waiting
+        assert 0.4 <= waited < 1.2, waited  # the timeout, not the script's 1.5 s
+        assert await busy == 1
+        assert await asyncio.gather(*reads()) == [None, None, 0, True]
+    finally:
+        await blocker.aclose()
+        await backend.aclose()
+
+
+def test_a_socket_timeout_in_the_url_wins_over_the_default_reply_timeout() -> None:
+    plain = RedisBackend.from_url("redis://127.0.0.1:1/0")
+    given = RedisBackend.from_url("redis://127.0.0.1:1/0?socket_timeout=0.3")
+    assert plain.client.connection_pool.connection_kwargs["socket_timeout"] == REPLY_TIMEOUT_S
+    assert given.client.connection_pool.connection_kwargs["socket_timeout"] == 0.3
 
 
 def _address(backend: RedisBackend) -> str:
