@@ -62,12 +62,18 @@ def machine_cpu_s(proc: Path = Path("/proc")) -> tuple[float, float]:
     return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
+def machine_meter() -> dict[str, float]:
+    """The whole machine's figures alone: what the bare Kafka phases are measured with,
+    so the router's machine CPU per item has the broker's and the clients' own beside it."""
+    busy, stolen = machine_cpu_s()
+    return {"machine": busy, "stolen": stolen}
+
+
 def meter(worker_pid: int, client: redis.Redis) -> Meter:
     def read() -> dict[str, float]:
         own, forks = redis_cpu_s(client)
-        busy, stolen = machine_cpu_s()
         return {"worker": process_cpu_s(worker_pid), "Redis": own, "Redis forks": forks,
-                "machine": busy, "stolen": stolen}
+                **machine_meter()}
 
     return read
 

@@ -142,6 +142,18 @@ def _stage_table(result: BenchResult) -> list[str]:
     return out
 
 
+def _machine_cpu(phase: Phase | None) -> float:
+    return math.nan if phase is None else dict(phase.cpu_per_item_s).get("machine", math.nan)
+
+
+def _machine_cpu_row(label: str, router: Phase, baseline: Phase | None) -> str:
+    """Busy CPU of the whole machine per item (broker and clients included) on both
+    sides: what the router adds to the broker's own work, and so how soon it runs out of
+    cores, which wall-clock latency alone does not say."""
+    mine, theirs = _machine_cpu(router), _machine_cpu(baseline)
+    return f"| {label} | {_us(mine)} | {_us(theirs)} | {_ratio(mine, theirs)} |"
+
+
 def _records(mean: float) -> str:
     return "n/a" if math.isnan(mean) else f"{mean:,.1f}"
 
@@ -170,12 +182,21 @@ def render(result: BenchResult) -> str:
         "",
         "## Router compared with bare Kafka",
         "",
+        "Machine CPU per item is the busy CPU of all cores over the phase (every process, "
+        "idle moments included) divided by the items received. Both sides pay for the "
+        "broker and the benchmark's clients; the router adds the worker, Redis and a "
+        "second trip through the broker (input, then offer). The cores divided by it are "
+        "the rate at which this machine runs out of CPU, and latency climbs well before "
+        "that.",
+        "",
         "| measure | router | bare Kafka | router / Kafka |",
         "|---|---|---|---|",
         f"| sustained items/s (first publish to last receipt) | "
         f"{_rate(result.router_sustained.throughput)} | "
         f"{_rate(result.baseline_sustained.throughput)} | "
         f"{_ratio(result.router_sustained.throughput, result.baseline_sustained.throughput)} |",
+        _machine_cpu_row("machine CPU per item, as fast as possible", result.router_sustained,
+                         result.baseline_sustained),
     ]
     for rate, phase in sorted(result.router_rates.items()):
         base = result.baseline_rates.get(rate)
@@ -185,6 +206,7 @@ def render(result: BenchResult) -> str:
             theirs = math.nan if base is None else float(getattr(base, attr))
             out.append(f"| {label} at {rate:,.0f}/s | {_ms(mine)} | {_ms(theirs)} | "
                        f"{_ratio(mine, theirs)} |")
+        out.append(_machine_cpu_row(f"machine CPU per item at {rate:,.0f}/s", phase, base))
     out += [
         "",
         "## Every phase",

@@ -26,7 +26,7 @@ from router.admin import create_topics
 from router.bench import machine
 from router.bench.baseline import BareRoundTrip
 from router.bench.batches import batch_meter
-from router.bench.cpu import meter
+from router.bench.cpu import machine_meter, meter
 from router.bench.latency import Phase
 from router.bench.progress import ProgressFn
 from router.bench.report import BenchResult
@@ -169,7 +169,7 @@ def run_bench(base: Settings, options: BenchOptions, command: str,
 def _baseline(settings: Settings, events: Events, options: BenchOptions,
               fixed: dict[float, int], progress: ProgressFn) -> tuple[Phase, dict[float, Phase]]:
     progress("bare Kafka round trip: warming up")
-    bare = BareRoundTrip(settings, f"{settings.topic_prefix}baseline")
+    bare = BareRoundTrip(settings, f"{settings.topic_prefix}baseline", machine_meter)
     try:
         bare.run("bare warm-up", _payloads(events, "bare-warm", WARM_UP_ITEMS), 500.0,
                  options.wait_s, progress)

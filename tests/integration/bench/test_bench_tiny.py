@@ -46,6 +46,8 @@ def test_tiny_bench_writes_a_report_and_cleans_up(stack: Stack, tmp_path: Path) 
     assert 1 <= result.router_rates[100.0].input_batch_mean <= 200
     assert 1 <= result.router_sustained.input_batch_mean <= 300
     assert result.baseline_rates[100.0].stages == ()
+    bare_cpu = dict(result.baseline_rates[100.0].cpu_per_item_s)
+    assert bare_cpu.keys() == {"machine", "stolen"} and bare_cpu["machine"] > 0
     text = output.read_text()
     for heading in ("# Benchmarks", "## Verdict against the targets",
                     "## Router compared with bare Kafka", "## Every phase",
@@ -54,6 +56,8 @@ def test_tiny_bench_writes_a_report_and_cleans_up(stack: Stack, tmp_path: Path) 
     assert "- Command: `router bench --items 300`" in text
     assert re.search(r"\| sustained items/s .* \| [\d,]+/s \| [\d,]+/s \| [\d.,e-]+x \|", text)
     assert re.search(r"\| p99 at 100/s \| [\d.]+ ms \| [\d.]+ ms \| [\d.,e-]+x \|", text)
+    assert re.search(r"\| machine CPU per item at 100/s \| [\d,]+ µs \| [\d,]+ µs \| "
+                     r"[\d.,e-]+x \|", text)
     assert "p99 at 1,000 items/s: not measured in this run" in text
     assert "| router full lifecycle at 100/s | 200 | 200 |" in text
     assert "Beyond the targets, with agents answering" in text

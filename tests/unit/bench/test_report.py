@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -163,3 +164,20 @@ def test_the_full_lifecycle_phase_is_reported_beside_the_targets_not_against_the
     assert "met" not in lines[2]
     assert "| router full lifecycle at 100/s | 200 | 199 |" in render(with_life)
     assert "full lifecycle" not in render(base)
+
+
+def test_report_sets_the_machines_cpu_per_item_beside_bare_kafkas() -> None:
+    def busy(p: Phase, machine_s: float) -> Phase:
+        return dataclasses.replace(p, cpu_per_item_s=(("worker", machine_s / 2),
+                                                      ("machine", machine_s)))
+
+    at_1000 = busy(phase("r1000", p99_s=0.02), 0.0017)
+    run = dataclasses.replace(
+        result(busy(phase("r", span_s=0.5), 0.0006), at_1000),
+        baseline_sustained=busy(phase("bare", span_s=0.1), 0.0001),
+        baseline_rates={100.0: phase("bare at 100/s"),  # measured without a meter
+                        1000.0: busy(phase("bare at 1000/s"), 0.0004)})
+    text = render(run)
+    assert "| machine CPU per item, as fast as possible | 600 µs | 100 µs | 6.00x |" in text
+    assert "| machine CPU per item at 1,000/s | 1,700 µs | 400 µs | 4.25x |" in text
+    assert "| machine CPU per item at 100/s | n/a | n/a | n/a |" in text
