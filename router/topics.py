@@ -31,7 +31,7 @@ def topic_name(settings: Settings, suffix: str) -> str:
 FIXED_PRODUCER_SETTINGS = {"enable.idempotence": True, "partitioner": "murmur2_random"}
 """What every librdkafka producer of router topics needs: no duplicates on retry, order
 per partition, and aiokafka's (Faust's) partitioner, so a key lands where the worker
-that owns it reads (DESIGN.md, "Events")."""
+that owns it reads (docs/design.md, "Events")."""
 
 DEAD_LETTER_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """A dead letter carries its record base64-encoded (about 4/3 of its size) plus the

@@ -1,4 +1,4 @@
-"""`make bench`: the end-to-end benchmark of DESIGN.md "Performance targets".
+"""`make bench`: the end-to-end benchmark of docs/design.md "Performance targets".
 
 One router worker process against Kafka and Redis on this machine. Measured from the
 client's side (publish to offer received), and beside it, in the same run, a bare Kafka

@@ -15,7 +15,7 @@ from router.bench.runner import BenchOptions, parse_rates, run_bench
 from router.settings import Settings
 
 DESCRIPTION = """\
-Measures the router end to end on this machine (DESIGN.md "Performance targets"):
+Measures the router end to end on this machine (docs/design.md "Performance targets"):
 one `router worker` process is started on topics and a tenant of the run's own, with
 agents that have room and answer every offer at once; then
 

@@ -1,6 +1,6 @@
 """BENCHMARKS.md: the figures, their ratios to bare Kafka, the machine, and a verdict.
 
-The verdict compares with the targets of DESIGN.md as measured, whatever it says; a
+The verdict compares with the targets of docs/design.md as measured, whatever it says; a
 phase that lost items (not offered before the wait ran out) cannot meet a target.
 """
 
@@ -168,7 +168,7 @@ def render(result: BenchResult) -> str:
         "",
         "End to end, as a client sees it: a work item published to its input topic, to the "
         "offer received from the offers topic, with one router worker process, Kafka and "
-        "Redis on the same machine (DESIGN.md, \"Performance targets\"). Beside it, in the "
+        "Redis on the same machine (docs/design.md, \"Performance targets\"). Beside it, in the "
         "same run, a bare Kafka round trip (produce, consume, no processing) with the same "
         "message bytes, producer settings and rates. Written by `make bench`; overwritten "
         "on every run.",

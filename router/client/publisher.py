@@ -3,9 +3,9 @@
 One confluent-kafka producer per Publisher, configured the way the router relies on:
 idempotent (a retried batch is never written twice, and order per partition holds), and
 the murmur2 partitioner, which is what aiokafka/Faust use, so a key lands on the same
-partition whoever produces it (DESIGN.md). Every send returns a future resolved by the
-delivery report; a background thread serves those reports so `result()` never waits for
-the caller to poll.
+partition whoever produces it (docs/design.md, "Events"). Every send returns a future
+resolved by the delivery report; a background thread serves those reports so `result()`
+never waits for the caller to poll.
 """
 
 from __future__ import annotations

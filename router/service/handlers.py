@@ -319,7 +319,7 @@ class RoutingService:
 
     async def _after_release(self, ctx: TenantRouting, outcome: Outcome, cause_id: str,
                              now: float) -> list[Event[Any]]:
-        """Released capacity is a trigger (DESIGN): the agent's next item, across queues."""
+        """Released capacity triggers an assignment cycle: the agent's next item, across queues."""
         if not outcome.ok or not outcome.released or outcome.agent_id is None:
             return []  # e.g. a close after completion released at once: nothing new
         return await self._cycles(ctx).fill_agent(outcome.agent_id, cause_id, now)

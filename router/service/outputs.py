@@ -2,7 +2,7 @@
 
 Every output's id is derived from the id of what caused it (an input event, or a commit
 derived from one) with `derive_id`, and its time is the cause's time, so handling a
-redelivered event produces byte-identical outputs (DESIGN invariant 4).
+redelivered event produces byte-identical outputs (invariant 4, docs/design.md).
 """
 
 from __future__ import annotations

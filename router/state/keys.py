@@ -2,7 +2,7 @@
 
 Each key starts with the tenant in braces, a Redis Cluster hash tag, so that all of a
 tenant's keys share one slot and a Lua script may touch any of them on standalone Redis
-and on Redis Cluster alike (DESIGN invariant 5).
+and on Redis Cluster alike (invariant 5, docs/design.md).
 
 Layout (``P`` = ``router:{tenant}:``; the Lua scripts build the dynamic ones from ``P``
 with the same suffixes, see ``router/state/lua/_lib.lua``):

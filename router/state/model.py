@@ -3,7 +3,7 @@
 Why an ``Outcome`` record for every mutation: it is what the store records under the
 input event id. A redelivered event gets the very same ``Outcome`` back (with
 ``duplicate=True``), so the caller builds the very same output events from it, ids
-included (DESIGN invariant 4). Outcomes hold only strings, integers and booleans, so the
+included (invariant 4, docs/design.md). Outcomes hold only strings, integers and booleans, so the
 Redis (Lua / cjson) and in-memory stores produce identical values.
 """
 

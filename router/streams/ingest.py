@@ -1,6 +1,6 @@
 """Intake of one input topic: decode, hand to the handler, or dead-letter with the reason.
 
-The consumer never stops on bad input (DESIGN invariant 3): a record that does not
+The consumer never stops on bad input (invariant 3, docs/design.md): a record that does not
 decode, or whose handling fails for a reason that retrying cannot fix, goes to the
 dead-letter topic byte for byte with the reason, and the stream moves on. A dependency
 that is down (Redis) is different: the record is retried until it succeeds, because

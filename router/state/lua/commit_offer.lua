@@ -1,4 +1,4 @@
--- commit_offer.lua: commit one routing decision atomically (DESIGN invariants 1 and 2).
+-- commit_offer.lua: commit one routing decision atomically (invariants 1 and 2, docs/design.md).
 -- KEYS[1] seen, KEYS[2] results, KEYS[3] P..'item:'..item, KEYS[4] P..'agent:'..agent,
 -- KEYS[5] P..'offer:'..offer, KEYS[6] P..'offers:due', KEYS[7] P..'agentoffers:'..agent
 -- ARGV[9] item id, ARGV[10] agent id, ARGV[11] offer id, ARGV[12] queue,

@@ -1,4 +1,4 @@
-"""The core stays pure: no I/O libraries, no clock reads (DESIGN: pure core)."""
+"""The core stays pure: no I/O libraries, no clock reads (docs/design.md, "Pure core")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The routing service over the in-memory store: the lifecycle of SPEC C1 and O1 to O5,
-and redelivery (DESIGN invariant 4). The same service runs in the worker on Redis."""
+and redelivery (invariant 4, docs/design.md). The same service runs in the worker on Redis."""
 
 from __future__ import annotations
 
