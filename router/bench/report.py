@@ -120,8 +120,8 @@ def _stage_table(result: BenchResult) -> list[str]:
         "offered: steadier than wall-clock figures when other work shares the machine. "
         "Redis forks are its AOF rewrites and snapshots that ended in the phase. "
         "Machine is the busy CPU of all cores, every process included (the broker and "
-        "the benchmark's clients too): the cores divided by it are the rate at which "
-        "this machine runs out of CPU. Stolen is CPU the hypervisor gave to others, "
+        "the benchmark's clients too), with what they spend whatever the traffic, so at "
+        "low rates it is mostly that (see the comparison above). Stolen is CPU the hypervisor gave to others, "
         "which slows everything else in the run. Input batch is the worker's mean work-item "
         "records per batch handed to input handling (what queued while the batches before "
         "were handled): every batch pays the consumer's, the acknowledgements' and the "
@@ -148,8 +148,8 @@ def _machine_cpu(phase: Phase | None) -> float:
 
 def _machine_cpu_row(label: str, router: Phase, baseline: Phase | None) -> str:
     """Busy CPU of the whole machine per item (broker and clients included) on both
-    sides: what the router adds to the broker's own work, and so how soon it runs out of
-    cores, which wall-clock latency alone does not say."""
+    sides: how much busier the router keeps the machine than the broker alone does at the
+    same rate, which wall-clock latency alone does not say."""
     mine, theirs = _machine_cpu(router), _machine_cpu(baseline)
     return f"| {label} | {_us(mine)} | {_us(theirs)} | {_ratio(mine, theirs)} |"
 
@@ -185,9 +185,11 @@ def render(result: BenchResult) -> str:
         "Machine CPU per item is the busy CPU of all cores over the phase (every process, "
         "idle moments included) divided by the items received. Both sides pay for the "
         "broker and the benchmark's clients; the router adds the worker, Redis and a "
-        "second trip through the broker (input, then offer). The cores divided by it are "
-        "the rate at which this machine runs out of CPU, and latency climbs well before "
-        "that.",
+        "second trip through the broker (input, then offer). It includes what every "
+        "process spends whatever the traffic (polls, timers, the worker's small batches), "
+        "so at a fixed rate it falls as the rate rises; times the rate it is how busy the "
+        "machine was. As fast as possible it comes nearest to a capacity: the cores "
+        "divided by it bound the rate this machine could reach, from above.",
         "",
         "| measure | router | bare Kafka | router / Kafka |",
         "|---|---|---|---|",

@@ -81,7 +81,9 @@ class RedisBackend:
         `socket_timeout`. redis-py waits for ever by default, and the multiplexed
         connection's watchdog covers only scripts: a Redis paused or cut off without a
         reset held every plain read (an offer, a recorded result, the outbox cursor,
-        the readiness ping) until TCP keepalive noticed, minutes to hours."""
+        the readiness ping) until TCP keepalive noticed, minutes to hours. On Redis
+        Cluster the bound is per attempt: redis-py's cluster client retries a call that
+        timed out (refreshing its map of the slots first) up to its own retry limit."""
         import redis.asyncio as aioredis
 
         timeouts = {"socket_timeout": reply_timeout_s,

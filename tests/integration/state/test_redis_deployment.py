@@ -1,6 +1,7 @@
 """The Redis that `deploy/redis/start.sh` runs (the test stack's own) has the settings the
 router's guarantees rest on (deploy/redis/README.md): read from the running server, so a
-config file that stops being loaded, or a line Redis ignores, shows here."""
+config file that stops being loaded, or a setting the command line overrides, shows here.
+(A stack kept running from before a change of redis.conf still has the old settings.)"""
 
 from __future__ import annotations
 
