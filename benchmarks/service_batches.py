@@ -24,9 +24,11 @@ import argparse
 import asyncio
 import time
 
+import redis
 import redis.asyncio as aioredis
 
 from benchmarks.state_commit import redis_server
+from router.bench.cpu import redis_cpu_s
 from router.bench.routed import register_bench_agent
 from router.bench.traffic import item_payload
 from router.client import Events
@@ -40,14 +42,10 @@ AGENTS = 50
 WARM_UP_ITEMS = 200
 
 
-async def redis_cpu_s(client: aioredis.Redis) -> float:
-    info = await client.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-
-
 async def per_item(port: int, batch: int, items: int) -> tuple[float, float, float]:
     """(this process's CPU, Redis's CPU, wall-clock) per item, in µs."""
     client = aioredis.Redis(host="127.0.0.1", port=port)
+    cpu_client = redis.Redis(host="127.0.0.1", port=port)
     await client.flushall()
     backend = RedisBackend(client)
     config = load_config(None)
@@ -64,15 +62,16 @@ async def per_item(port: int, batch: int, items: int) -> tuple[float, float, flo
         for event in created[:WARM_UP_ITEMS]:
             await service.handle(event)
         measured = created[WARM_UP_ITEMS:]
-        cpu, redis_cpu, wall = time.process_time(), await redis_cpu_s(client), time.perf_counter()
+        cpu, redis_cpu, wall = time.process_time(), redis_cpu_s(cpu_client)[0], time.perf_counter()
         for start in range(0, len(measured), batch):
             await asyncio.gather(*(service.handle(event)
                                    for event in measured[start:start + batch]))
         wall = time.perf_counter() - wall
-        redis_cpu = await redis_cpu_s(client) - redis_cpu
+        redis_cpu = redis_cpu_s(cpu_client)[0] - redis_cpu
         cpu = time.process_time() - cpu
     finally:
         await backend.aclose()
+        cpu_client.close()
     return cpu / items * 1e6, redis_cpu / items * 1e6, wall / items * 1e6
 
 

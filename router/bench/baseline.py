@@ -8,13 +8,12 @@ reported as ratios to these.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Sequence
 
 from confluent_kafka import Message
 
-from router.bench.cpu import Meter, per_item
+from router.bench.cpu import Meter, start_phase
 from router.bench.latency import Phase, summarize
 from router.bench.progress import ProgressFn, wait_for
 from router.bench.wire import Receiver, create_topic, key_text, producer, send_paced
@@ -46,17 +45,13 @@ class BareRoundTrip:
     def run(self, name: str, payloads: Sequence[tuple[bytes, bytes]], rate: float | None,
             wait_s: float, progress: ProgressFn) -> Phase:
         """Send `payloads` (key, value) at `rate`; wait up to `wait_s` for the last one."""
-        cpu_before = self._cpu() if self._cpu is not None else {}
+        metered = start_phase(self._cpu)
         sent = send_paced(self._producer, self.topic, payloads, rate)
         keys = list(sent)
         wait_for(lambda: self.received(keys), len(keys), wait_s, name, progress)
         with self._lock:
             received = {key: self._received[key] for key in keys if key in self._received}
-        phase = summarize(name, sent, received)
-        if self._cpu is not None:
-            phase = dataclasses.replace(
-                phase, cpu_per_item_s=per_item(cpu_before, self._cpu(), phase.received))
-        return phase
+        return metered(summarize(name, sent, received))
 
     def close(self) -> None:
         self._receiver.stop()

@@ -14,11 +14,14 @@ hypervisor took away (steal: high on a day when every wall-clock figure is slow)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import redis
+
+from router.bench.latency import Phase
 
 Meter = Callable[[], Mapping[str, float]]
 """Cumulative CPU seconds so far, by process name."""
@@ -83,3 +86,17 @@ def per_item(before: Mapping[str, float], after: Mapping[str, float],
     """(process, CPU seconds per item) over a phase; NaN where nothing was routed."""
     return tuple((name, (after[name] - before[name]) / items if items else float("nan"))
                  for name in before if name in after)
+
+
+def start_phase(cpu: Meter | None) -> Callable[[Phase], Phase]:
+    """Reads `cpu` as a phase begins; the function returned gives the phase, once it
+    ended, its CPU per item received (the phase unchanged without a meter)."""
+    if cpu is None:
+        return lambda phase: phase
+    before = cpu()
+
+    def finish(phase: Phase) -> Phase:
+        return dataclasses.replace(
+            phase, cpu_per_item_s=per_item(before, cpu(), phase.received))
+
+    return finish

@@ -22,7 +22,7 @@ from typing import Any
 from confluent_kafka import TIMESTAMP_CREATE_TIME, Message
 
 from router.bench.batches import BatchMeter, mean_batch
-from router.bench.cpu import Meter, per_item
+from router.bench.cpu import Meter, start_phase
 from router.bench.latency import Phase, summarize
 from router.bench.progress import ProgressFn, wait_for
 from router.bench.wire import Receiver, key_text, producer, send_paced
@@ -156,7 +156,7 @@ class RoutedRun:
             self.answering.set()
         else:
             self.answering.clear()
-        cpu_before = self._cpu() if self._cpu is not None else {}
+        metered = start_phase(self._cpu)
         batches_before = self._batches() if self._batches is not None else None
         sent = send_paced(self._producer, self._inputs["work_item.created"], payloads, rate)
         keys = list(sent)
@@ -167,10 +167,7 @@ class RoutedRun:
         if answer:
             wait_for(lambda: self.assigned(keys), len(received), wait_s,
                      f"{name} assignments", progress)
-        phase = summarize(name, sent, received, marks)
-        if self._cpu is not None:
-            phase = dataclasses.replace(
-                phase, cpu_per_item_s=per_item(cpu_before, self._cpu(), phase.received))
+        phase = metered(summarize(name, sent, received, marks))
         if batches_before is not None and self._batches is not None:
             phase = dataclasses.replace(
                 phase, input_batch_mean=mean_batch(batches_before, self._batches()))
