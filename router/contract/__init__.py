@@ -8,7 +8,13 @@ Everything other layers need is importable from here:
 from __future__ import annotations
 
 from router.contract.codec import DEFAULT_MAX_BYTES, DecodeError, decode, encode
-from router.contract.deadletter import dead_letter, dead_letter_bytes, tenant_from_key
+from router.contract.deadletter import (
+    DeadLetterRecord,
+    dead_letter,
+    dead_letter_bytes,
+    dead_letter_record,
+    tenant_from_key,
+)
 from router.contract.envelope import SCHEMA_VERSION, UNKNOWN_TENANT, AnyEnvelope, Data, Event
 from router.contract.ids import derive_id, record_id
 from router.contract.inputs import (
@@ -77,6 +83,7 @@ __all__ = [
     "AssignmentCreated",
     "Data",
     "DeadLetter",
+    "DeadLetterRecord",
     "DeclineRecorded",
     "DecodeError",
     "Event",
@@ -100,6 +107,7 @@ __all__ = [
     "WorkItemUpdated",
     "dead_letter",
     "dead_letter_bytes",
+    "dead_letter_record",
     "decode",
     "derive_id",
     "encode",

@@ -351,6 +351,14 @@ class DeadLetterData(Data, frozen=True, kw_only=True):
     record_time: Annotated[
         UtcTime | None, msgspec.Meta(description="The original record's Kafka timestamp.")
     ] = None
+    omitted: Annotated[
+        list[Literal["value", "headers", "key"]],
+        msgspec.Meta(description=(
+            "Parts of the original record left out (null or empty here) because the "
+            "dead letter would not fit on the dead-letter topic with them; the reason "
+            "says their sizes. Read them from topic, partition and offset while that "
+            "topic retains the record.")),
+    ] = msgspec.field(default_factory=list)
 
 
 class DeadLetter(Event[DeadLetterData], frozen=True, tag="dead_letter"):

@@ -28,11 +28,16 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.contract.codec import DecodeError, decode
-from router.contract.deadletter import dead_letter_bytes
+from router.contract.deadletter import dead_letter_record
 from router.contract.envelope import Event
 from router.observability import metrics
+from router.topics import DEAD_LETTER_MAX_MESSAGE_BYTES
 
 log = logging.getLogger(__name__)
+
+DEAD_LETTER_RECORD_MAX_BYTES = DEAD_LETTER_MAX_MESSAGE_BYTES - 16 * 1024
+"""A dead letter's key, value and headers at most: the topic's and the producer's limit,
+less room for the record's and its batch's framing."""
 
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, asyncio.TimeoutError)
 
@@ -50,7 +55,7 @@ class InboundMessage:
 
 class Sink(Protocol):
     async def send(self, *, key: bytes | None, value: bytes,
-                   headers: list[tuple[str, bytes]] | None) -> Any: ...
+                   headers: Sequence[tuple[str, bytes | None]] | None) -> Any: ...
 
 
 Handler = Callable[[Event[Any], InboundMessage], Awaitable[None]]
@@ -67,6 +72,7 @@ class Ingest:
         known_tenants: frozenset[str],
         max_bytes: int,
         retry_backoff_s: float = 0.5,
+        dead_letter_max_bytes: int = DEAD_LETTER_RECORD_MAX_BYTES,
     ) -> None:
         self._suffix = suffix
         self._types = event_types
@@ -75,6 +81,7 @@ class Ingest:
         self._known_tenants = known_tenants
         self._max_bytes = max_bytes
         self._backoff = retry_backoff_s
+        self._dead_letter_max_bytes = dead_letter_max_bytes
         self._runs: dict[bytes | None, asyncio.Future[None]] = {}
         """The latest unfinished run of each key, across the batches out."""
 
@@ -141,11 +148,12 @@ class Ingest:
                       reason_class: str) -> None:
         log.warning("dead-lettering %s/%s/%s: %s", message.topic, message.partition,
                     message.offset, error)
-        value = dead_letter_bytes(
+        letter = dead_letter_record(
             message.value, message.key, message.headers, message.topic, message.partition,
-            message.offset, error, timestamp_ms=message.timestamp_ms,
-            known_tenants=self._known_tenants,
+            message.offset, error, max_bytes=self._dead_letter_max_bytes,
+            timestamp_ms=message.timestamp_ms, known_tenants=self._known_tenants,
         )
-        await self._dead_letter.send(key=message.key, value=value, headers=message.headers)
+        await self._dead_letter.send(key=letter.key, value=letter.value,
+                                     headers=letter.headers)
         metrics.DEAD_LETTERS.labels(self._suffix, reason_class).inc()
         metrics.EVENTS_CONSUMED.labels(self._suffix, "unknown", "dead_lettered").inc()

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from router.contract import (
     UNKNOWN_TENANT,
     DeadLetter,
+    DeadLetterRecord,
     DecodeError,
     dead_letter,
     dead_letter_bytes,
+    dead_letter_record,
     decode,
     tenant_from_key,
 )
@@ -103,3 +105,66 @@ def test_overlong_reason_is_clipped_so_the_dead_letter_still_decodes() -> None:
     event = decode(raw)
     assert isinstance(event, DeadLetter)
     assert len(event.data.reason) == 4096
+
+
+def _record(value: bytes | None, key: bytes | None, headers: list[tuple[str, bytes | None]],
+            max_bytes: int) -> DeadLetterRecord:
+    return dead_letter_record(value, key, headers, "router.work-items", 3, 42, "too large",
+                              max_bytes=max_bytes, time=NOW)
+
+
+def _size(record: DeadLetterRecord) -> int:
+    return (len(record.value) + len(record.key or b"")
+            + sum(len(k) + len(v or b"") for k, v in record.headers))
+
+
+def test_a_record_that_fits_is_kept_whole() -> None:
+    record = _record(VALUE, KEY, HEADERS, 1_000_000)
+    assert record.value == dead_letter_bytes(VALUE, KEY, HEADERS, "router.work-items", 3, 42,
+                                             "too large", time=NOW)
+    assert (record.key, record.headers) == (KEY, HEADERS)
+    event = decode(record.value)
+    assert isinstance(event, DeadLetter) and event.data.omitted == []
+
+
+def test_a_value_too_large_for_a_dead_letter_is_left_out_and_said_so() -> None:
+    value = b"v" * 30_000  # 40,000 base64-encoded
+    record = _record(value, KEY, HEADERS, 20_000)
+    assert _size(record) <= 20_000
+    event = decode(record.value)
+    assert isinstance(event, DeadLetter)
+    assert event.data.value is None and event.data.omitted == ["value"]
+    assert event.data.key == KEY and record.key == KEY
+    assert [(h.key, h.value) for h in event.data.headers] == HEADERS == record.headers
+    assert event.data.reason == ("too large; left out, too large for a dead letter: value "
+                                 "(30,000 bytes); read the record at router.work-items "
+                                 "partition 3 offset 42 while that topic retains it")
+    assert (event.data.topic, event.data.partition, event.data.offset) == (
+        "router.work-items", 3, 42)
+
+
+def test_then_the_headers_then_the_key() -> None:
+    headers: list[tuple[str, bytes | None]] = [("big", b"h" * 30_000)]
+    record = _record(b"v" * 30_000, KEY, headers, 20_000)
+    assert _size(record) <= 20_000 and record.headers == [] and record.key == KEY
+    event = decode(record.value)
+    assert isinstance(event, DeadLetter)
+    assert event.data.omitted == ["value", "headers"] and event.data.headers == []
+    assert "value (30,000 bytes), headers (30,003 bytes)" in event.data.reason
+
+    key = b"contoso/" + b"k" * 30_000
+    record = _record(None, key, [], 20_000)
+    assert record.key is None and _size(record) <= 20_000
+    event = decode(record.value)
+    assert isinstance(event, DeadLetter)
+    assert event.data.omitted == ["key"] and event.data.key is None  # only what it had
+    assert event.tenant == "contoso"  # still read from the key it came under
+
+
+def test_the_note_fits_beside_the_longest_reason() -> None:
+    record = dead_letter_record(b"v" * 30_000, KEY, [], "router.work-items", 3, 42,
+                                "x" * 10_000, max_bytes=20_000, time=NOW)
+    event = decode(record.value)
+    assert isinstance(event, DeadLetter)
+    assert len(event.data.reason) == 4096
+    assert event.data.reason.endswith("while that topic retains it")

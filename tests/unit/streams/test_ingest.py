@@ -4,6 +4,7 @@ The end-to-end version of this runs against the real broker in tests/integration
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -22,10 +23,12 @@ TYPES = input_types("work-items")
 class CollectingSink:
     def __init__(self) -> None:
         self.records: list[tuple[bytes | None, bytes]] = []
+        self.headers: list[list[tuple[str, bytes | None]]] = []
 
     async def send(self, *, key: bytes | None, value: bytes,
-                   headers: list[tuple[str, bytes]] | None) -> None:
+                   headers: Sequence[tuple[str, bytes | None]] | None) -> None:
         self.records.append((key, value))
+        self.headers.append(list(headers or ()))
 
 
 def _message(value: bytes, key: bytes | None) -> InboundMessage:
@@ -93,6 +96,26 @@ def test_an_undecodable_record_is_dead_lettered_without_calling_the_handler() ->
     asyncio.run(_ingest(never, sink).handle(_message(b"\xff\xfe", b"contoso/x")))
     [(_, dl_value)] = sink.records
     assert orjson.loads(dl_value)["data"]["reason"].startswith("not valid JSON")
+
+
+def test_a_record_too_large_for_a_dead_letter_goes_without_what_does_not_fit() -> None:
+    async def never(_e: Event[Any], _m: InboundMessage) -> None:
+        raise AssertionError("handler called for bad input")
+
+    sink = CollectingSink()
+    ingest = Ingest(suffix="work-items", event_types=TYPES, handler=never, dead_letter=sink,
+                    known_tenants=frozenset({TENANT}), max_bytes=65536,
+                    dead_letter_max_bytes=50_000)
+    message = InboundMessage(topic="router.work-items", partition=0, offset=7,
+                             key=b"contoso/x", value=b"x" * 60_000,
+                             headers=[("h", b"1"), ("trace", b"t" * 60_000)])
+    asyncio.run(ingest.handle(message))
+    [(key, dl_value)] = sink.records
+    data = orjson.loads(dl_value)["data"]
+    assert key == b"contoso/x" and len(dl_value) < 50_000
+    assert data["omitted"] == ["value", "headers"] and data["value"] is None
+    assert sink.headers == [[]], "the left-out headers went as Kafka headers after all"
+    assert data["reason"].startswith("not valid JSON") and "value (60,000 bytes)" in data["reason"]
 
 
 def _numbered(subject: str, n: int) -> InboundMessage:
