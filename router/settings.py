@@ -7,10 +7,12 @@ routing rules themselves live in the routing configuration file, not here.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 
 class SettingsError(ValueError):
@@ -28,6 +30,38 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise SettingsError(f"{name}={value}: must be at least {minimum}")
     return value
+
+
+REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
+REDIS_URL_TIMEOUTS = ("socket_timeout", "socket_connect_timeout")
+
+
+def redis_url_problem(url: str) -> str | None:
+    """What is wrong with a Redis URL the router would otherwise find out only at its
+    first call, or never: a timeout of 0 makes every call time out at once, so a worker
+    retries its input for ever and says only "Timeout". None if nothing is."""
+    scheme = urlsplit(url).scheme
+    if scheme not in REDIS_URL_SCHEMES:
+        return f"scheme {scheme!r}: must be one of {', '.join(REDIS_URL_SCHEMES)}"
+    for option, values in parse_qs(urlsplit(url).query).items():
+        if option not in REDIS_URL_TIMEOUTS:
+            continue
+        for raw in values:
+            try:
+                seconds = float(raw)
+            except ValueError:
+                seconds = math.nan
+            if not (seconds > 0 and math.isfinite(seconds)):
+                return f"{option}={raw}: must be a positive number of seconds"
+    return None
+
+
+def _redis_url(env: Mapping[str, str], default: str) -> str:
+    url = env.get("ROUTER_REDIS_URL", default)
+    problem = redis_url_problem(url)
+    if problem:
+        raise SettingsError(f"ROUTER_REDIS_URL: {problem}")  # not the URL: it may hold a password
+    return url
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +117,7 @@ class Settings:
         config = env.get("ROUTER_CONFIG")
         return cls(
             kafka_bootstrap=env.get("ROUTER_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
-            redis_url=env.get("ROUTER_REDIS_URL", cls.redis_url),
+            redis_url=_redis_url(env, cls.redis_url),
             topic_prefix=env.get("ROUTER_TOPIC_PREFIX", cls.topic_prefix),
             topic_partitions=_int(env, "ROUTER_TOPIC_PARTITIONS", cls.topic_partitions, 1),
             topic_replication=_int(env, "ROUTER_TOPIC_REPLICATION", cls.topic_replication, 1),

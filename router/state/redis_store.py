@@ -15,6 +15,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 
 from router.core.types import AgentState, WorkItem
+from router.settings import redis_url_problem
 from router.state import codec, keys
 from router.state.codec import SEP, num
 from router.state.member import encode_member
@@ -86,6 +87,9 @@ class RedisBackend:
         timed out (refreshing its map of the slots first) up to its own retry limit."""
         import redis.asyncio as aioredis
 
+        problem = redis_url_problem(url)
+        if problem:
+            raise ValueError(f"Redis URL: {problem}")  # not the URL: it may hold a password
         timeouts = {"socket_timeout": reply_timeout_s,
                     "socket_connect_timeout": CONNECT_TIMEOUT_S}
         if cluster:

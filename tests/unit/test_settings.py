@@ -50,3 +50,23 @@ def test_batch_settings_round_trip_and_refuse_out_of_range() -> None:
         Settings.from_env({"ROUTER_BATCH_WAIT_MS": "-1"})
     with pytest.raises(SettingsError, match="ROUTER_BATCH_MAX=0: must be at least 1"):
         Settings.from_env({"ROUTER_BATCH_MAX": "0"})
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("redis://h:6379/0?socket_timeout=0", "socket_timeout=0: must be a positive number"),
+    ("redis://h:6379/0?socket_timeout=-1", "socket_timeout=-1: must be a positive number"),
+    ("redis://h:6379/0?socket_connect_timeout=soon", "socket_connect_timeout=soon: must be"),
+    ("redis://h:6379/0?socket_timeout=inf", "socket_timeout=inf: must be a positive"),
+    ("http://h:6379/0", "scheme 'http': must be one of redis, rediss, unix"),
+])
+def test_a_redis_url_that_could_never_work_is_refused_at_start(url: str, reason: str) -> None:
+    # A timeout of 0 made every call time out at once: a worker retried for ever.
+    with pytest.raises(SettingsError, match=f"^ROUTER_REDIS_URL: {reason}") as refused:
+        Settings.from_env({"ROUTER_REDIS_URL": url.replace("h:", "user:secret@h:")})
+    assert "secret" not in str(refused.value)
+
+
+def test_redis_urls_with_usable_timeouts_pass() -> None:
+    for url in ("redis://h:6379/0?socket_timeout=0.5&socket_connect_timeout=2",
+                "rediss://h:6380/1", "unix:///run/redis.sock?db=0", "redis://h/0?health_check_interval=0"):
+        assert Settings.from_env({"ROUTER_REDIS_URL": url}).redis_url == url

@@ -453,3 +453,9 @@ async def test_more_concurrent_reads_than_pooled_connections_wait_for_one(
         assert pool.max_connections == 4 and opened <= 4
     finally:
         await backend.aclose()
+
+
+def test_a_url_timeout_of_zero_is_refused_before_any_call() -> None:
+    """Zero made every call time out at once (plain calls) or wait 10 s (scripts)."""
+    with pytest.raises(ValueError, match="socket_timeout=0: must be a positive number"):
+        RedisBackend.from_url("redis://127.0.0.1:1/0?socket_timeout=0")
