@@ -40,10 +40,10 @@ def redis_url_problem(url: str) -> str | None:
     """What is wrong with a Redis URL the router would otherwise find out only at its
     first call, or never: a timeout of 0 makes every call time out at once, so a worker
     retries its input for ever and says only "Timeout". None if nothing is."""
-    scheme = urlsplit(url).scheme
-    if scheme not in REDIS_URL_SCHEMES:
-        return f"scheme {scheme!r}: must be one of {', '.join(REDIS_URL_SCHEMES)}"
-    for option, values in parse_qs(urlsplit(url).query).items():
+    parts = urlsplit(url)
+    if parts.scheme not in REDIS_URL_SCHEMES:
+        return f"scheme {parts.scheme!r}: must be one of {', '.join(REDIS_URL_SCHEMES)}"
+    for option, values in parse_qs(parts.query).items():
         if option not in REDIS_URL_TIMEOUTS:
             continue
         for raw in values:

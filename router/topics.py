@@ -38,6 +38,11 @@ DEAD_LETTER_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 reason, so the dead-letter topic must take messages well above the 1 MiB inputs may have;
 otherwise the largest bad records could not be kept."""
 
+DEAD_LETTER_RECORD_MAX_BYTES = DEAD_LETTER_MAX_MESSAGE_BYTES - 16 * 1024
+"""A dead letter's key, value and headers at most: the topic's and the producer's limit,
+less room for the record's and its batch's framing (larger ones leave parts out:
+router/contract/deadletter.py)."""
+
 
 def topic_config(settings: Settings, contract: TopicContract) -> dict[str, str]:
     config = {"retention.ms": str(retention_ms(settings, contract))}

@@ -12,20 +12,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 from router.contract.codec import DecodeError, encode
 from router.contract.envelope import SCHEMA_VERSION, UNKNOWN_TENANT
 from router.contract.ids import record_id
-from router.contract.outputs import DeadLetter, DeadLetterData, Header
+from router.contract.outputs import DeadLetter, DeadLetterData, Header, OmittedPart
 
 _TENANT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 _MAX_REASON = 4096
 _MAX_PATH = 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-Part = Literal["value", "headers", "key"]
-_PARTS: tuple[Part, ...] = ("value", "headers", "key")
+_PARTS: tuple[OmittedPart, ...] = ("value", "headers", "key")
 """What a dead letter may leave out, in the order it does."""
 
 
@@ -59,7 +57,7 @@ def dead_letter(
     timestamp_ms: int | None = None,
     source: str = "router",
     known_tenants: frozenset[str] | None = None,
-    omit: Sequence[Part] = (),
+    omit: Sequence[OmittedPart] = (),
 ) -> DeadLetter:
     """The dead-letter event for one rejected record.
 
@@ -107,7 +105,7 @@ def dead_letter(
     )
 
 
-def _omission_note(omit: Sequence[Part], value: bytes | None, key: bytes | None,
+def _omission_note(omit: Sequence[OmittedPart], value: bytes | None, key: bytes | None,
                    headers: Sequence[tuple[str, bytes | None]] | None, topic: str,
                    partition: int, offset: int) -> str:
     sizes = {"value": len(value or b""), "key": len(key or b""),
@@ -159,7 +157,7 @@ def dead_letter_record(
     kept = list(headers or ())
     time = time or datetime.now(UTC)  # the same in every attempt
     present = {"value": value is not None, "headers": bool(kept), "key": key is not None}
-    omit: list[Part] = []
+    omit: list[OmittedPart] = []
     for part in (None, *(p for p in _PARTS if present[p])):
         if part is not None:
             omit.append(part)

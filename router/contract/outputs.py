@@ -329,6 +329,10 @@ class Header(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     value: bytes | None
 
 
+OmittedPart = Literal["value", "headers", "key"]
+"""A part of an input record a dead letter may leave out (router/contract/deadletter.py)."""
+
+
 class DeadLetterData(Data, frozen=True, kw_only=True):
     """An input record the router could not process, kept byte for byte (Invariant 3)."""
 
@@ -352,7 +356,7 @@ class DeadLetterData(Data, frozen=True, kw_only=True):
         UtcTime | None, msgspec.Meta(description="The original record's Kafka timestamp.")
     ] = None
     omitted: Annotated[
-        list[Literal["value", "headers", "key"]],
+        list[OmittedPart],
         msgspec.Meta(description=(
             "Parts of the original record left out (null or empty here) because the "
             "dead letter would not fit on the dead-letter topic with them; the reason "

@@ -31,13 +31,9 @@ from router.contract.codec import DecodeError, decode
 from router.contract.deadletter import dead_letter_record
 from router.contract.envelope import Event
 from router.observability import metrics
-from router.topics import DEAD_LETTER_MAX_MESSAGE_BYTES
+from router.topics import DEAD_LETTER_RECORD_MAX_BYTES
 
 log = logging.getLogger(__name__)
-
-DEAD_LETTER_RECORD_MAX_BYTES = DEAD_LETTER_MAX_MESSAGE_BYTES - 16 * 1024
-"""A dead letter's key, value and headers at most: the topic's and the producer's limit,
-less room for the record's and its batch's framing."""
 
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, asyncio.TimeoutError)
 
