@@ -54,7 +54,8 @@ class Cycles:
         """A new item: decided on the queue's agents before it is written, then written
         and committed in one store call (the decision reads the agents, not the item,
         and the commit re-checks both). Returns the events of both steps; None when the
-        write was refused (a finished item), nothing written then."""
+        write was refused (a finished item), nothing written then; none when the item
+        existed and is on offer, assigned or in wrap-up (Outcome.not_waiting)."""
         ctx = self._ctx
         decision = await ctx.item_decisions.decide(ctx.store, ctx.policy, item, queue,
                                                    workstream, now)
@@ -65,6 +66,8 @@ class Cycles:
                 outputs=outputs)
             if not upserted.ok:
                 return None
+            if upserted.not_waiting:
+                return []  # it existed, and an agent has it: nothing announced
             if upserted.code == "created" and not upserted.duplicate:
                 return announced  # nobody to offer it to: it waits for an agent trigger
             return announced + await self._offer_item(item.id, event_id, now)
@@ -76,6 +79,8 @@ class Cycles:
             offer_outputs=[encoded(e) for e in events])
         if not upserted.ok:
             return None
+        if upserted.not_waiting:
+            return []
         if committed is not None and committed.ok:
             return announced + committed_outputs(committed, events)
         # Redelivered, an item that already existed, or a commit that conflicted: the

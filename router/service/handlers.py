@@ -119,11 +119,13 @@ class RoutingService:
             admitted = await cycles.admit(event.id, item, queue, workstream, bucket, order_key,
                                           out.events, now)
             return [] if admitted is None else admitted
-        # Announced by the commit itself (dropped by the store if the item is finished).
+        # Announced by the commit itself, unless the store finds the item finished, or
+        # on offer, assigned or in wrap-up (kept there, nothing announced: C5 re-places
+        # waiting items only; the new queue applies if it is requeued).
         outcome = await ctx.store.upsert_item(
             event.id, item, queue=queue.id, bucket=bucket, order_key=order_key, now=now,
             outputs=[encoded(e) for e in out.events])
-        if not outcome.ok:
+        if not outcome.ok or outcome.not_waiting:
             return []
         return out.events + await cycles.offer_item(item.id, event.id, now)
 
@@ -132,7 +134,7 @@ class RoutingService:
         """Reported, kept (unqueued), never dropped (C3)."""
         outcome = await ctx.store.upsert_item(event.id, item, queue=None, bucket=0,
                                               order_key=(), now=now, outputs=None)
-        if outcome.ok:
+        if outcome.ok and not outcome.not_waiting:
             out.add(o.WorkItemClassificationFailed, item.id, o.WorkItemClassificationFailedData(
                 workstream=item.workstream, reason=reason, config_version=ctx.config_version))
         return await self._emit(ctx, outcome, out.events)

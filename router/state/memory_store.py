@@ -22,6 +22,7 @@ from router.state import codec
 from router.state.member import encode_member, item_of
 from router.state.model import (
     DEFAULT_CONFIG,
+    NOT_WAITING,
     DueOffer,
     ItemRecord,
     OfferCommit,
@@ -142,7 +143,9 @@ class MemoryStore:
         except _Done as done:
             fields, record = done.fields, done.record
         fields["event_id"] = event_id
-        if outputs and not fields.get("ok"):
+        if fields.get("code") == NOT_WAITING:
+            outputs = ()  # an item no queue holds: nothing to announce (mirrors _lib.lua)
+        elif outputs and not fields.get("ok"):
             outputs = ()  # given outputs announce a success (mirrors _lib.lua)
         if outputs:
             fields["outputs"] = list(outputs)
@@ -260,6 +263,8 @@ class MemoryStore:
                 it = self._s.items[item.id] = _Item(snap=snap)
             elif it.st in ("queued", "manual"):
                 self._unqueue(it)
+            elif it.st != "unqueued":
+                code = NOT_WAITING
             it.snap, it.q, it.m = snap, queue or "", member
             if it.st in ("", "queued", "unqueued"):
                 if queue:

@@ -46,6 +46,10 @@ class StoreConfig(Struct, frozen=True, kw_only=True):
 DEFAULT_CONFIG = StoreConfig()
 
 
+NOT_WAITING = "updated_not_waiting"
+"""The code of an update to an item no queue holds (Outcome.not_waiting)."""
+
+
 class Outcome(Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Result of one mutation. ``ok=False`` with ``code`` ``conflict:...`` means the
     decision's preconditions no longer hold: nothing changed, nothing was recorded,
@@ -80,6 +84,12 @@ class Outcome(Struct, frozen=True, kw_only=True, omit_defaults=True):
     @property
     def conflict(self) -> bool:
         return self.code.startswith("conflict")
+
+    @property
+    def not_waiting(self) -> bool:
+        """An update of an item on offer, assigned or in wrap-up: applied (its snapshot
+        and queue wait for a requeue) but announced by nothing, since no queue took it."""
+        return self.code == NOT_WAITING
 
 
 class OfferCommit(Struct, frozen=True, kw_only=True):

@@ -43,8 +43,8 @@ ADMISSION_FAILED = -1
 
 def _given(outcome: Outcome, duplicate: bool, outputs: Sequence[str] | None) -> Outcome:
     """A fresh success is recorded with the outputs given but not sent back: they are
-    the ones just given."""
-    if not duplicate and outputs and outcome.ok:
+    the ones just given (unless the script dropped them: Outcome.not_waiting)."""
+    if not duplicate and outputs and outcome.ok and not outcome.not_waiting:
         return structs.replace(outcome, outputs=tuple(outputs))
     return outcome
 

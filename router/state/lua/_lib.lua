@@ -95,7 +95,11 @@ end
 local function record_outcomes(entries)
   local slots = 0
   for _, e in ipairs(entries) do
-    if not e[2].ok and e[4] ~= '' then e[4] = '[]' end  -- given outputs announce a success
+    if e[2].code == 'updated_not_waiting' then
+      e[4] = '[]'  -- an item no queue holds: nothing to announce (upsert_item)
+    elseif not e[2].ok and e[4] ~= '' then
+      e[4] = '[]'  -- given outputs announce a success
+    end
     if e[3] and e[4] ~= '[]' then slots = slots + 1 end
   end
   local slot_args, seen_args, result_args, encs = {}, {}, {}, {}
@@ -267,6 +271,8 @@ local function upsert_item(ik, id, snap, queue, member)
     code = 'created'
   elseif st == 'queued' or st == 'manual' then
     unqueue(ik, st)
+  elseif st ~= 'unqueued' then
+    code = 'updated_not_waiting'  -- on offer, assigned or in wrap-up
   end
   redis.call('HSET', ik, 'snap', snap, 'q', queue, 'm', member)
   if not st or st == 'queued' or st == 'unqueued' then

@@ -115,6 +115,36 @@ def test_a_decline_offers_the_item_to_the_next_agent_and_the_limit_excludes() ->
     run(scenario())
 
 
+def test_an_update_while_on_offer_or_assigned_announces_no_queue_but_applies_later() -> None:
+    """C5 re-places waiting items. One an agent holds keeps its offer or assignment, and
+    a `work_item.queued` would tell subscribers it waits: nothing is announced. The
+    update is not lost: declined, the item waits in the queue the update named."""
+    async def scenario() -> None:
+        service = _service(Clock())
+        await service.handle(_agent("ana", ["general", "vip"]))
+        offer = _offer(await service.handle(_item("c1")))
+        assert offer.data.queue == "general"
+        recreated = _event(i.WorkItemCreated, "new-c1-again", "c1",
+                           i.WorkItemCreatedData(workstream="chat"))
+        assert await service.handle(recreated) == []
+        vip = i.WorkItemUpdatedData(attributes={"vip": True})
+        assert await service.handle(_event(i.WorkItemUpdated, "upd-1", "c1", vip)) == []
+        declined = await service.handle(_event(
+            i.AgentOfferDeclined, "dec-1", "c1",
+            i.OfferDeclinedData(offer_id=offer.data.offer_id, agent_id="ana")))
+        again = _offer(declined)
+        assert again.data.queue == "vip"
+        await service.handle(_event(
+            i.AgentOfferAccepted, "acc-1", "c1",
+            i.OfferAcceptedData(offer_id=again.data.offer_id, agent_id="ana")))
+        late = i.WorkItemUpdatedData(attributes={"topic": "billing"})
+        assert await service.handle(_event(i.WorkItemUpdated, "upd-2", "c1", late)) == []
+        record = await service.tenants["acme"].store.get_item("c1")
+        assert record is not None and record.state == "assigned"
+
+    run(scenario())
+
+
 def test_an_unanswered_offer_expires_by_its_timer_and_moves_on() -> None:
     async def scenario() -> None:
         clock = Clock()

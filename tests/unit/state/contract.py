@@ -228,6 +228,11 @@ async def test_admit_of_a_known_item_is_an_update_and_no_commit(store: Store) ->
     upserted, committed = await admit(store, "e2", "i", "x")
     assert (upserted.code, upserted.version, committed) == ("updated", 2, None)
     assert await ids(store) == ["i"]
+    # on offer now: the admission's announcement is dropped (no queue holds it)
+    assert (await store.commit_offer("c", commit("o", "i", "x", 2), now=NOW)).ok
+    upserted, committed = await admit(store, "e3", "i", "x")
+    assert (upserted.code, upserted.seq, upserted.outputs, committed) == (
+        "updated_not_waiting", None, (), None)
 
 
 async def test_admit_with_a_conflicting_commit_leaves_the_item_queued(store: Store) -> None:
@@ -505,6 +510,45 @@ async def test_a_conflict_takes_no_outbox_slot(store: Store) -> None:
     stale = await store.commit_offer("c2", commit("o2", "i", "x", v), now=NOW,
                                      outputs=["{}"])
     assert stale.conflict and stale.seq is None
+
+
+async def test_an_update_of_an_item_no_queue_holds_is_kept_and_announces_nothing(
+    store: Store,
+) -> None:
+    """On offer or assigned, an item takes the update for a later requeue, but the
+    outputs given (its classification and queue) are dropped and no slot is reserved:
+    they would announce it queued while an agent has it."""
+    await offered(store)
+    given = await store.upsert_item("u1", item("i", attributes={"x": 1}), queue="r",
+                                    bucket=0, order_key=(NOW,), now=NOW + 1,
+                                    outputs=['{"id":"queued"}'])
+    assert (given.ok, given.code, given.seq, given.outputs) == (
+        True, "updated_not_waiting", None, ())
+    assert given.not_waiting and given.version == 3
+    again = await store.upsert_item("u1", item("i"), queue="q", bucket=0,
+                                    order_key=(NOW,), now=NOW + 2,
+                                    outputs=['{"id":"queued"}'])
+    assert again.duplicate and again.not_waiting and again.seq is None
+    rec = await store.get_item("i")
+    assert rec is not None and rec.state == "offered" and rec.item.attributes == {"x": 1}
+    assert await ids(store) == [] and await ids(store, "r") == []
+    # declined, it waits in the queue the update named
+    assert (await store.decline("d1", "o", now=NOW + 3)).ok
+    assert await ids(store, "r") == ["i"]
+    waiting = await store.upsert_item("u2", item("i"), queue="r", bucket=0,
+                                      order_key=(NOW,), now=NOW + 4, outputs=["{}"])
+    assert waiting.code == "updated" and waiting.seq is not None
+    # assigned: the same, a slot asked for (outputs None) included
+    await store.upsert_agent("ag2", agent("x", queues=("q", "r")), now=NOW + 5)
+    v = (await store.get_item("i")).version  # type: ignore[union-attr]
+    assert (await store.commit_offer("c2", commit("o2", "i", "x", v, queue="r"),
+                                     now=NOW + 5)).ok
+    assert (await store.accept("a2", "o2", now=NOW + 6)).ok
+    reserved = await store.upsert_item("u3", item("i"), queue="q", bucket=0,
+                                       order_key=(NOW,), now=NOW + 7, outputs=None)
+    assert reserved.not_waiting and reserved.seq is None
+    rec = await store.get_item("i")
+    assert rec is not None and rec.state == "assigned"
 
 
 async def test_a_manual_pick_takes_an_excluded_item_from_outside_the_agents_queues(
