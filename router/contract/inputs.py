@@ -82,11 +82,13 @@ class WorkItemCreatedData(Data, frozen=True, kw_only=True):
     ] = None
     scheduled_for: Annotated[
         UtcTime | None,
-        msgspec.Meta(description="The item becomes eligible at this time (SPEC X4)."),
+        msgspec.Meta(description="When the item should become eligible (SPEC X4). "
+                     "Checked and kept, not acted on yet: the item is eligible at once."),
     ] = None
     ttl_seconds: Annotated[
         PositiveInt | None,
-        msgspec.Meta(description="Cancelled when older than this (SPEC X3)."),
+        msgspec.Meta(description="Age in seconds after which the item should be "
+                     "cancelled (SPEC X3). Checked and kept, not acted on yet."),
     ] = None
 
     def __post_init__(self) -> None:
@@ -114,9 +116,9 @@ class WorkItemUpdatedData(Data, frozen=True, kw_only=True):
 
 
 class WorkItemCancelledData(Data, frozen=True, kw_only=True):
-    """The item is withdrawn; pending offers are revoked (SPEC C1, O5). The router emits
-    the same type on the item-status topic, with `reason` `ttl_expired` for SPEC X3 or
-    `overflow` for an overflow cancel action."""
+    """The item is withdrawn; pending offers are revoked (SPEC C1, O5). The router
+    publishes the same type on the item-status topic once it has applied the cancel.
+    It cancels nothing of its own accord yet (no TTL expiry, SPEC X3; no overflow)."""
 
     reason: Text | None = None
 
