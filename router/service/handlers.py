@@ -20,12 +20,12 @@ from router.contract import outputs as o
 from router.contract.envelope import Event
 from router.core.classify import ClassificationFailed, classify
 from router.core.prioritize import priority_key
-from router.core.requirements import attach_requirements
+from router.core.requirements import active_selectors, attach_requirements
 from router.core.types import WorkItem
 from router.service import mapping
 from router.service.cycles import CONFLICT_RETRIES, Cycles, committed_outputs, encoded
 from router.service.cycles import recorded as recorded_outputs
-from router.service.outputs import Outputs
+from router.service.outputs import Outputs, utc
 from router.service.tenancy import TenantRouting
 from router.state.model import OfferCommit, OfferRecord, Outcome
 
@@ -109,7 +109,7 @@ class RoutingService:
         bucket, order_key = priority_key(item, queue, now)
         out.add(o.WorkItemClassified, item.id, o.WorkItemClassifiedData(
             workstream=workstream.id, queue=queue.id, rule=result.rule or None,
-            config_version=ctx.config_version))
+            selectors=_attached_selectors(item, now), config_version=ctx.config_version))
         bucket_name = (queue.prioritization[bucket].name or f"rule {bucket + 1}"
                        if 0 <= bucket < len(queue.prioritization) else None)
         out.add(o.WorkItemQueued, item.id, o.WorkItemQueuedData(
@@ -406,3 +406,12 @@ class RoutingService:
         cycles = self._cycles(ctx)
         return (events + await cycles.offer_item(event.subject, event.id, now)
                 + await self._after_release(ctx, outcome, event.id, now))
+
+
+def _attached_selectors(item: WorkItem, now: float) -> list[o.Selector]:
+    """The worker selectors classification attached and still applying (C6), so a
+    subscriber sees which agents the item now waits for, and until when."""
+    return [o.Selector(key=s.key, operator=s.op, value=s.value,
+                       expires_at=None if s.expires_after_seconds is None
+                       else utc(s.attached_at + s.expires_after_seconds))
+            for s in active_selectors(item, now) if s.rule]

@@ -145,6 +145,23 @@ def test_an_update_while_on_offer_or_assigned_announces_no_queue_but_applies_lat
     run(scenario())
 
 
+def test_classification_announces_the_selectors_it_attached_and_their_expiry() -> None:
+    async def scenario() -> None:
+        service = _service(Clock())
+        events = await service.handle(_event(
+            i.WorkItemCreated, "new-case", "case-1",
+            i.WorkItemCreatedData(workstream="cases")))
+        [classified] = [e for e in events if e.type == "work_item.classified"]
+        [selector] = classified.data.selectors
+        assert (selector.key, selector.operator, selector.value) == ("certified", "eq", True)
+        # the sample attaches it for ten minutes from classification
+        assert selector.expires_at == datetime.fromtimestamp(T0 + 600, UTC)
+        chat = await service.handle(_item("c1"))
+        assert chat[0].type == "work_item.classified" and chat[0].data.selectors == []
+
+    run(scenario())
+
+
 def test_an_unanswered_offer_expires_by_its_timer_and_moves_on() -> None:
     async def scenario() -> None:
         clock = Clock()
