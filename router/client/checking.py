@@ -8,6 +8,7 @@ router's dead-letter topic is refused here instead, with the field that is wrong
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Callable
@@ -73,11 +74,36 @@ def build_event(
 def checked_bytes(event: Event[Any], *, max_bytes: int, types: frozenset[str]) -> bytes:
     """The event's wire form, after the router's decoder has accepted it."""
     try:
+        bad_number = _non_finite(msgspec.to_builtins(event.data), "data")
         raw = codec.encode(event)
     except (TypeError, ValueError, OverflowError) as exc:  # e.g. a set or object in attributes
         raise InvalidEvent(event.type, "data", f"cannot be encoded as JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidEvent(event.type, "data", "nested too deeply to encode") from None
+    if bad_number is not None:
+        raise InvalidEvent(event.type, bad_number,
+                           "NaN and infinity are not numbers in JSON (they would be sent "
+                           "as null, read as not set)")
     try:
         codec.decode(raw, max_bytes=max_bytes, types=types, key=event.key)
     except codec.DecodeError as exc:
         raise InvalidEvent(event.type, exc.path, exc.reason) from None
     return raw
+
+
+def _non_finite(value: Any, path: str) -> str | None:
+    """The path of the first NaN or infinity in `value`: the encoder writes them as null,
+    so `priority=nan` would arrive as "no priority" instead of failing here."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _non_finite(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _non_finite(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None

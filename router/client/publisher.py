@@ -87,7 +87,13 @@ class Publisher(EventBuilder[Delivery]):
             **FIXED_PRODUCER_SETTINGS,
         }
         self._producer = Producer(config)
-        self._closed = threading.Event()
+        # Held while a send is handed to the producer and while close() marks it closing:
+        # a send from another thread then either lands before close() flushes (so it is
+        # flushed or purged) or is refused, never left unreported after close().
+        self._sending = threading.Lock()
+        self._closing = False
+        self._stop_reports = threading.Event()
+        self._closed = threading.Event()  # close() finished: every Delivery resolved
         self._poller = threading.Thread(
             target=self._serve_reports, name="publisher-reports", daemon=True
         )
@@ -102,7 +108,7 @@ class Publisher(EventBuilder[Delivery]):
         )
 
     def _serve_reports(self) -> None:
-        while not self._closed.is_set():
+        while not self._stop_reports.is_set():
             self._producer.poll(0.1)
 
     def _emit(self, event: Event[Any]) -> Delivery:
@@ -114,7 +120,7 @@ class Publisher(EventBuilder[Delivery]):
         Raises `InvalidEvent` at once for an event the router would reject. Blocks while
         the producer's local queue is full (back-pressure) rather than failing.
         """
-        if self._closed.is_set():
+        if self._closing:
             raise RuntimeError("publisher is closed")
         raw = self.check(event)
         topic = self._topics[event.type]
@@ -139,14 +145,18 @@ class Publisher(EventBuilder[Delivery]):
                 future.set_exception(_delivery_error(event, topic, key, err))
 
         while True:
-            try:
-                self._producer.produce(topic, value=raw, key=key, on_delivery=report)
-                return future
-            except BufferError:
-                self._producer.poll(0.05)  # queue full: wait for reports to free room
-            except KafkaException as exc:  # refused locally, e.g. over message.max.bytes
-                future.set_exception(_delivery_error(event, topic, key, exc.args[0]))
-                return future
+            with self._sending:
+                if self._closing:
+                    raise RuntimeError("publisher is closed")
+                try:
+                    self._producer.produce(topic, value=raw, key=key, on_delivery=report)
+                    return future
+                except BufferError:
+                    pass
+                except KafkaException as exc:  # refused locally, e.g. over message.max.bytes
+                    future.set_exception(_delivery_error(event, topic, key, exc.args[0]))
+                    return future
+            self._producer.poll(0.05)  # queue full: wait for reports to free room
 
     def flush(self, timeout: float = 30.0) -> int:
         """Wait for outstanding deliveries; returns how many are still undelivered."""
@@ -160,15 +170,21 @@ class Publisher(EventBuilder[Delivery]):
         undelivered after `timeout` are purged from the producer, and their futures fail
         with a `DeliveryError` (code `_PURGE_QUEUE`, or `_PURGE_INFLIGHT` for a request
         already sent, which the broker may still have written). Without this, a caller
-        waiting on such a future without a timeout would wait forever."""
-        if self._closed.is_set():
+        waiting on such a future without a timeout would wait forever. A second call
+        waits for the first to finish and returns 0."""
+        with self._sending:
+            first = not self._closing
+            self._closing = True
+        if not first:
+            self._closed.wait()
             return 0
         remaining = self.flush(timeout)
-        self._closed.set()
+        self._stop_reports.set()
         self._poller.join()
         if remaining:
             self._producer.purge(in_queue=True, in_flight=True)
             self._producer.flush(0)  # serves the purged events' reports (failures)
+        self._closed.set()
         return remaining
 
     def __enter__(self) -> Publisher:

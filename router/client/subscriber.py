@@ -69,6 +69,10 @@ class Subscriber:
         these types.
         from_beginning: a new group starts at the earliest retained event, not the end.
         """
+        for name, given in (("agents", agents), ("types", types)):
+            if isinstance(given, str | bytes):
+                raise ValueError(f"{name}: a collection, not one string ({given!r}); "
+                                 f"write {{{given!r}}}")
         self._topic_types = output_topics(topics, topic_prefix)
         known = frozenset().union(*self._topic_types.values())
         if types is not None:
@@ -81,10 +85,6 @@ class Subscriber:
                 "consumer_config: partition.assignment.strategy: cooperative assignors are "
                 "not supported (the subscriber positions whole assignments)"
             )
-        for name, given in (("agents", agents), ("types", types)):
-            if isinstance(given, str | bytes):
-                raise ValueError(f"{name}: a collection, not one string ({given!r}); "
-                                 f"write {{{given!r}}}")
         self.tenant = tenant
         self.agents = None if agents is None else frozenset(agents)
         self.types = None if types is None else frozenset(types)

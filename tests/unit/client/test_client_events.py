@@ -218,6 +218,25 @@ def test_attributes_that_are_not_json_are_refused() -> None:
     assert "cannot be encoded as JSON" in caught.value.reason
 
 
+def test_numbers_json_cannot_carry_are_refused_not_sent_as_null() -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        events.update_item("i", priority=float("nan"))
+    assert caught.value.field == "data.priority" and "null" in caught.value.reason
+    with pytest.raises(InvalidEvent) as caught:
+        events.create_item("i", "chat", attributes={"scores": [1.0, float("-inf")]})
+    assert caught.value.field == "data.attributes.scores[1]"
+    assert events.create_item("i", "chat", priority=2.5).data.priority == 2.5
+
+
+def test_attributes_nested_too_deeply_are_refused_as_invalid() -> None:
+    deep: dict[str, Any] = {}
+    for _ in range(5000):
+        deep = {"x": deep}
+    with pytest.raises(InvalidEvent) as caught:
+        events.create_item("i", "chat", attributes=deep)
+    assert caught.value.field == "data"
+
+
 def test_events_over_the_router_limit_are_refused_with_sizes() -> None:
     small = Events(tenant="acme", max_event_bytes=2048)
     with pytest.raises(InvalidEvent) as caught:
@@ -280,6 +299,46 @@ def test_close_fails_the_deliveries_it_could_not_flush() -> None:
     assert failed.value.code in ("_PURGE_QUEUE", "_PURGE_INFLIGHT")
     assert failed.value.event_type == "work_item.created"
     assert publisher.close() == 0  # closing twice is harmless
+    with pytest.raises(RuntimeError, match="closed"):
+        publisher.create_item("chat-2", "chat")
+
+
+def test_a_send_racing_close_is_refused_not_left_pending() -> None:
+    """A send from another thread just as close() flushes: before, it could reach the
+    producer after a flush that found nothing left (so nothing purged it) and its
+    Delivery was never resolved. Now close() refuses sends before it flushes."""
+    publisher = Publisher("127.0.0.1:1", tenant="acme", source="test/unit",
+                          producer_config={"log_level": 0})
+    real = publisher._producer
+    late: list[Any] = []
+
+    class FlushThenSend:
+        """The producer, with a send from another thread landing as flush returns 0
+        (as against a live broker that took everything)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def flush(self, timeout: float = 0) -> int:
+            real.flush(min(timeout, 0.1))
+
+            def send() -> None:
+                try:
+                    late.append(publisher.create_item("chat-late", "chat"))
+                except RuntimeError as exc:
+                    late.append(exc)
+
+            sender = threading.Thread(target=send)
+            sender.start()
+            sender.join(5)
+            return 0
+
+    publisher._producer = FlushThenSend()  # type: ignore[assignment]
+    publisher.close(timeout=0.1)
+    [outcome] = late
+    assert isinstance(outcome, RuntimeError) or outcome.done()
+    publisher._producer = real
+    real.purge(in_queue=True, in_flight=True)
 
 
 def test_stop_ends_a_wait_for_partitions() -> None:
@@ -305,6 +364,8 @@ def test_one_string_is_not_taken_for_a_list_of_ids() -> None:
         events.create_item("i", "chat", preferred_agents="ana")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="agents: a collection, not one string"):
         Subscriber("127.0.0.1:1", agents="ana")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="types: a collection, not one string"):
+        Subscriber("127.0.0.1:1", types="offer.issued")  # type: ignore[arg-type]
     assert events.change_queues("ana", added=["vip"]).data.added == ["vip"]
 
 
