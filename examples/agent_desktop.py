@@ -14,6 +14,7 @@ Kafka address and topic prefix come from ROUTER_KAFKA_BOOTSTRAP and ROUTER_TOPIC
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import os
 import random
@@ -50,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = connection_parser(
         description="Simulated agent desktop: register, go available, accept offers, "
         "complete and close work after a handle time.",
-        epilog="Ctrl-C sets the agent offline and exits.",
+        epilog="Ctrl-C sets the agent offline, completes and closes the items it holds, and exits.",
     )
     parser.add_argument(
         "--agent", default=f"agent-{os.getpid()}", help="agent id (default: agent-<pid>)"
@@ -148,17 +149,25 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda _s, _f: subscriber.stop())
     signal.signal(signal.SIGTERM, lambda _s, _f: subscriber.stop())
     timers = Timers()
+    in_hand: dict[str, bool] = {}  # assigned item -> completed already
+    available = False
 
     def close_item(item: str) -> None:
         nonlocal closed
+        if item not in in_hand:  # closed on the way out already
+            return
         publisher.close_item(item).result(30)
+        del in_hand[item]
         closed += 1
         say(f"closed {item} ({closed} so far)")
         if args.max_items and closed >= args.max_items:
             subscriber.stop()
 
     def complete_item(item: str) -> None:
+        if item not in in_hand:
+            return
         publisher.complete_item(item).result(30)
+        in_hand[item] = True
         say(f"completed {item}")
         timers.after(args.wrap_up, lambda: close_item(item))
 
@@ -174,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"accepted offer for {event.subject} (queue {event.data.queue})")
         elif event.type == "assignment.created":
             handle = rng.expovariate(1 / args.handle_time) if args.handle_time else 0.0
+            in_hand[event.subject] = False
             say(f"assigned {event.subject}; handling for {handle:.1f}s")
             timers.after(handle, lambda: complete_item(event.subject))
         else:
@@ -192,15 +202,28 @@ def main(argv: list[str] | None = None) -> int:
             presence="offline",
         ).result(30)
         publisher.set_presence(args.agent, "available").result(30)
+        available = True
         say(f"available in {', '.join(args.queues)} (tenant {args.tenant})")
         while not subscriber.stopping:
             event = subscriber.poll(0.1)
             if event is not None:
                 on_event(event)
             timers.run_due()
+        # Signing out: offline first (no new offers), then what is still in hand is
+        # wrapped up, so no item stays assigned to an agent who left.
         publisher.set_presence(args.agent, "offline").result(30)
+        available = False
+        for item, completed in list(in_hand.items()):
+            if not completed:
+                publisher.complete_item(item).result(30)
+            publisher.close_item(item).result(30)
+            del in_hand[item]
+            say(f"closed {item} on the way out")
         say("offline")
     finally:
+        if available:  # stopped by an error: try not to leave the agent available
+            with contextlib.suppress(Exception):
+                publisher.set_presence(args.agent, "offline").result(5)
         subscriber.close()
         publisher.close()
     return 0

@@ -19,6 +19,7 @@ import heapq
 import random
 import signal
 import sys
+import threading
 import time
 import uuid
 from typing import Any
@@ -90,16 +91,19 @@ class Tally:
     def __init__(self) -> None:
         self.delivered = 0
         self.failed = 0
+        self._lock = threading.Lock()  # callbacks run on the report thread or in close()
 
     def watch(self, delivery: Delivery) -> None:
         delivery.add_done_callback(self._done)
 
     def _done(self, delivery: Delivery) -> None:
         error = delivery.exception()
-        if error is None:
-            self.delivered += 1
-        else:
-            self.failed += 1
+        with self._lock:
+            if error is None:
+                self.delivered += 1
+            else:
+                self.failed += 1
+        if error is not None:
             print(f"delivery failed: {error}", file=sys.stderr)
 
 
