@@ -215,6 +215,14 @@ _ALL: tuple[Event[Any], ...] = (
         sec=16,
         data=i.QueueSweepData(queue="vip"),
     ),
+    _env(
+        i.TimerItemExpired,
+        id=derive_id(ITEM, "timer.item_expired"),
+        subject=ITEM,
+        source=ROUTER,
+        sec=17,
+        data=i.ItemExpiredData(),
+    ),
     _out(
         o.OfferIssued,
         "offer.issued",

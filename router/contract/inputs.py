@@ -87,8 +87,8 @@ class WorkItemCreatedData(Data, frozen=True, kw_only=True):
     ] = None
     ttl_seconds: Annotated[
         PositiveInt | None,
-        msgspec.Meta(description="Age in seconds after which the item should be "
-                     "cancelled (SPEC X3). Checked and kept, not acted on yet."),
+        msgspec.Meta(description="Age in seconds (from `time`) after which a waiting "
+                     "or offered item is cancelled with reason ttl_expired (SPEC X3)."),
     ] = None
 
     def __post_init__(self) -> None:
@@ -117,8 +117,8 @@ class WorkItemUpdatedData(Data, frozen=True, kw_only=True):
 
 class WorkItemCancelledData(Data, frozen=True, kw_only=True):
     """The item is withdrawn; pending offers are revoked (SPEC C1, O5). The router
-    publishes the same type on the item-status topic once it has applied the cancel.
-    It cancels nothing of its own accord yet (no TTL expiry, SPEC X3; no overflow)."""
+    publishes the same type on the item-status topic once it has applied the cancel,
+    and for an item that outlived its `ttl_seconds` with `reason` `ttl_expired` (X3)."""
 
     reason: Text | None = None
 
@@ -313,6 +313,11 @@ class WrapUpDueData(Data, frozen=True, kw_only=True):
     """A completed item's timed wrap-up is over; its capacity is released (SPEC M2)."""
 
 
+class ItemExpiredData(Data, frozen=True, kw_only=True):
+    """A work item outlived its `ttl_seconds` (SPEC X3): cancelled with reason
+    `ttl_expired` unless an agent has it by now (assigned or in wrap-up)."""
+
+
 class QueueSweepData(Data, frozen=True, kw_only=True):
     """Time alone may have made an assignment possible in this queue: priorities that
     depend on age or deadlines (P4), requirements that expire (C6), records channels
@@ -330,6 +335,10 @@ class TimerWrapUpDue(Event[WrapUpDueData], frozen=True, tag="timer.wrap_up_due")
 
 
 class TimerQueueSweep(Event[QueueSweepData], frozen=True, tag="timer.queue_sweep"):
+    pass
+
+
+class TimerItemExpired(Event[ItemExpiredData], frozen=True, tag="timer.item_expired"):
     pass
 
 
@@ -351,4 +360,5 @@ INPUT_EVENTS: tuple[type[Event[Any]], ...] = (
     TimerOfferDue,
     TimerWrapUpDue,
     TimerQueueSweep,
+    TimerItemExpired,
 )

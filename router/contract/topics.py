@@ -64,7 +64,7 @@ _TABLE: tuple[tuple[str, Literal["in", "out"], str, tuple[str, ...]], ...] = (
         "timers",
         "in",
         TIMER_KEY,
-        ("timer.offer_due", "timer.wrap_up_due", "timer.queue_sweep"),
+        ("timer.offer_due", "timer.wrap_up_due", "timer.queue_sweep", "timer.item_expired"),
     ),
     (
         "offers",

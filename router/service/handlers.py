@@ -59,6 +59,7 @@ class RoutingService:
             "timer.offer_due": self._offer_due,
             "timer.wrap_up_due": self._wrap_up_due,
             "timer.queue_sweep": self._queue_sweep,
+            "timer.item_expired": self._item_expired,
         }
 
     @property
@@ -81,7 +82,11 @@ class RoutingService:
                        now: float) -> list[Event[Any]]:
         workstream = ctx.workstreams.get(event.data.workstream)
         item = mapping.new_work_item(event, workstream)
-        return await self._place(ctx, event, item, now, new=True)
+        events = await self._place(ctx, event, item, now, new=True)
+        if event.data.ttl_seconds is not None:  # X3; again on a redelivery: idempotent
+            await ctx.store.schedule_expiry(
+                item.id, event.time.timestamp() + event.data.ttl_seconds)
+        return events
 
     async def _updated(self, ctx: TenantRouting, event: i.WorkItemUpdated,
                        now: float) -> list[Event[Any]]:
@@ -314,6 +319,22 @@ class RoutingService:
                            now: float) -> list[Event[Any]]:
         outcome = await ctx.store.release_wrap_up(event.id, event.subject, now=now)
         return await self._after_release(ctx, outcome, event.id, now)
+
+    async def _item_expired(self, ctx: TenantRouting, event: i.TimerItemExpired,
+                            now: float) -> list[Event[Any]]:
+        """X3: an item still waiting or on offer when it outlives its TTL is cancelled
+        (its offer revoked); one an agent has by then is spared for good, since
+        cancelling work in progress is the agent's or the connector's call."""
+        outcome = await ctx.store.expire_item(event.id, event.subject, now=now,
+                                             outputs=None)
+        out = self._out(ctx, event)
+        if outcome.ok:
+            self._revoked(out, outcome, event.subject, "item_expired")
+            out.add(i.WorkItemCancelled, event.subject,
+                    i.WorkItemCancelledData(reason="ttl_expired"))
+        events = await self._emit(ctx, outcome, out.events)
+        await ctx.store.forget_expiry(event.subject)
+        return events + await self._after_release(ctx, outcome, event.id, now)
 
     async def _queue_sweep(self, ctx: TenantRouting, event: i.TimerQueueSweep,
                            now: float) -> list[Event[Any]]:

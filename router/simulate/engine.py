@@ -2,7 +2,8 @@
 
 Nothing of the router is replaced: the same `RoutingService`, core and in-memory store
 the tests trust handle contract input events stamped with virtual time, and the
-worker's own `Sweeper` turns due offers, wrap-ups and queue sweeps into timer events.
+worker's own `Sweeper` turns due offers, wrap-ups, expired items and queue sweeps into
+timer events.
 The engine only plays the world around the router: connectors creating (and customers
 abandoning) items, agents answering offers, handling and wrapping up. It reacts to the
 router's outputs exactly as desktops would, so what the report shows is what the router

@@ -130,6 +130,11 @@ def wrapup_due(tenant: str) -> str:
     return f"{prefix(tenant)}wrapup:due"
 
 
+def item_expiries(tenant: str) -> str:
+    """Z item -> when it outlives its ttl_seconds (X3); an item leaves it when finished."""
+    return f"{prefix(tenant)}items:expiry"
+
+
 def seen_events(tenant: str) -> str:
     return f"{prefix(tenant)}seen"
 

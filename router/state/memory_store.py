@@ -95,6 +95,7 @@ class _Tenant:
     offers: dict[str, _Offer] = field(default_factory=dict)
     offers_due: dict[str, float] = field(default_factory=dict)
     wrapup_due: dict[str, float] = field(default_factory=dict)
+    expiries: dict[str, float] = field(default_factory=dict)
     seen_heap: list[tuple[float, str]] = field(default_factory=list)
     results: dict[str, Outcome] = field(default_factory=dict)
     outbox_seq: int = 0
@@ -575,6 +576,9 @@ class MemoryStore:
                 it.v += 1
                 res["version"] = it.v
                 return res
+            if action == "expire" and it.st in ("assigned", "completed"):
+                res["ok"], res["code"] = False, "held_by_agent"
+                return res
             if it.st in ("queued", "manual"):
                 self._unqueue(it)
             freed = False
@@ -584,7 +588,8 @@ class MemoryStore:
                 res["revoked"] = [it.o]
             res["released"] = self._release_item(it, now) or freed
             s.wrapup_due.pop(item_id, None)
-            it.st = "cancelled" if action == "cancel" else "closed"
+            s.expiries.pop(item_id, None)
+            it.st = "cancelled" if action in ("cancel", "expire") else "closed"
             it.v += 1
             res["version"] = it.v
             return res
@@ -619,6 +624,17 @@ class MemoryStore:
         self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         return self._finish("cancel", event_id, item_id, now, outputs)
+
+    async def expire_item(
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
+    ) -> Outcome:
+        return self._finish("expire", event_id, item_id, now, outputs)
+
+    async def schedule_expiry(self, item_id: str, at: float) -> None:
+        self._s.expiries[item_id] = at
+
+    async def forget_expiry(self, item_id: str) -> None:
+        self._s.expiries.pop(item_id, None)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -668,6 +684,10 @@ class MemoryStore:
 
     async def due_wrap_ups(self, now: float, limit: int) -> list[str]:
         due = sorted((at, iid) for iid, at in self._s.wrapup_due.items() if at <= now)
+        return [iid for _, iid in due[: max(limit, 0)]]
+
+    async def due_expiries(self, now: float, limit: int) -> list[str]:
+        due = sorted((at, iid) for iid, at in self._s.expiries.items() if at <= now)
         return [iid for _, iid in due[: max(limit, 0)]]
 
     async def queue_depth(self, queue: str) -> int:

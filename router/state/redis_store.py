@@ -402,6 +402,17 @@ class RedisStore:
     ) -> Outcome:
         return await self._finish("cancel", event_id, item_id, now, outputs)
 
+    async def expire_item(
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
+    ) -> Outcome:
+        return await self._finish("expire", event_id, item_id, now, outputs)
+
+    async def schedule_expiry(self, item_id: str, at: float) -> None:
+        await self._b.client.zadd(keys.item_expiries(self._tenant), {item_id: at})
+
+    async def forget_expiry(self, item_id: str) -> None:
+        await self._b.client.zrem(keys.item_expiries(self._tenant), item_id)
+
     # -- reads ----------------------------------------------------------------------------
 
     async def top_items(self, queue: str, limit: int, offset: int = 0) -> list[QueuedItem]:
@@ -510,6 +521,10 @@ class RedisStore:
 
     async def due_wrap_ups(self, now: float, limit: int) -> list[str]:
         rows = await self._due(keys.wrapup_due(self._tenant), now, limit, "wrapups")
+        return [row[0].decode() for row in rows]
+
+    async def due_expiries(self, now: float, limit: int) -> list[str]:
+        rows = await self._due(keys.item_expiries(self._tenant), now, limit, "expiries")
         return [row[0].decode() for row in rows]
 
     async def queue_depth(self, queue: str) -> int:

@@ -180,6 +180,22 @@ class Store(Protocol):
         """Cancel: out of its queue, pending offer revoked, capacity released."""
         ...
 
+    async def expire_item(
+        self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
+    ) -> Outcome:
+        """X3: a cancel (code ``expire``), except for an item an agent has (assigned or
+        in wrap-up), which is refused with ``held_by_agent`` and left as it is."""
+        ...
+
+    async def schedule_expiry(self, item_id: str, at: float) -> None:
+        """The item outlives its TTL at ``at``. Idempotent (called again for a redelivered
+        creation); a finished item leaves the index by itself."""
+        ...
+
+    async def forget_expiry(self, item_id: str) -> None:
+        """Takes the item out of the expiry index once its expiry was handled."""
+        ...
+
     async def requeue(
         self,
         event_id: str,
@@ -226,6 +242,11 @@ class Store(Protocol):
 
     async def due_wrap_ups(self, now: float, limit: int) -> list[str]:
         """Completed items whose wrap-up capacity release is due, earliest first."""
+        ...
+
+    async def due_expiries(self, now: float, limit: int) -> list[str]:
+        """Items past their TTL at ``now`` whose expiry is not handled yet, earliest
+        first."""
         ...
 
     async def recorded(self, event_id: str) -> Outcome | None:

@@ -1,9 +1,10 @@
 """Turns what falls due with time into timer events on the internal timers topic.
 
-Every worker sweeps every tenant: an offer deadline or a wrap-up end that passed, and a
-periodic sweep of every queue (time-driven priority P4, expiring requirements C6,
-records channels). A timer's id depends only on what fell due, so two workers (or two
-sweeps) publishing the same timer publish the same event, which the store applies once.
+Every worker sweeps every tenant: an offer deadline or a wrap-up end that passed, an item
+that outlived its TTL (X3), and a periodic sweep of every queue (time-driven priority P4,
+expiring requirements C6, records channels). A timer's id depends only on what fell due,
+so two workers (or two sweeps) publishing the same timer publish the same event, which the
+store applies once.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class Sweeper:
                 published += await self._publish(now, _timer(
                     i.TimerWrapUpDue, ctx.id, derive_id(item_id, "timer.wrap_up_due"),
                     item_id, now, i.WrapUpDueData()))
+            for item_id in await ctx.store.due_expiries(now, DUE_BATCH):
+                published += await self._publish(now, _timer(
+                    i.TimerItemExpired, ctx.id, derive_id(item_id, "timer.item_expired"),
+                    item_id, now, i.ItemExpiredData()))
             if self._queue_sweep_s > 0:
                 tick = math.floor(now / self._queue_sweep_s)
                 for queue_id in ctx.queues:

@@ -32,6 +32,7 @@ local function k_queue_offered(q) return P .. 'queue:' .. q .. ':offered' end
 local function k_offer(id) return P .. 'offer:' .. id end
 local function k_offers_due() return P .. 'offers:due' end
 local function k_wrapup_due() return P .. 'wrapup:due' end
+local function k_item_expiries() return P .. 'items:expiry' end
 local function k_outbox_seq() return P .. 'outbox:seq' end
 local function k_outbox_slots() return P .. 'outbox:slots' end
 local function k_agents_cv() return P .. 'agents:cv' end

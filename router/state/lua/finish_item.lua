@@ -1,15 +1,17 @@
 -- finish_item.lua: the end of an item's life: complete, wrap-up release, close, cancel.
 -- KEYS[1] seen, KEYS[2] results, KEYS[3] P..'item:'..item, KEYS[4] P..'wrapup:due',
 -- KEYS[5] P..'declines:'..item
--- ARGV[9] action: complete | release | close | cancel, ARGV[10] item id,
+-- ARGV[9] action: complete | release | close | cancel | expire, ARGV[10] item id,
 -- ARGV[11] wrap-up mode: until_closed | none | seconds, ARGV[12] release time ('' none)
 -- Touches (dynamic): the item's queue zsets, its pending offer, P..'offers:due', the
--- offer's P..'queue:'..q..':offered', the holding agent and its ready indexes.
+-- offer's P..'queue:'..q..':offered', the holding agent and its ready indexes,
+-- P..'items:expiry'.
 -- Guarantees (SPEC M2 wrap-up, O5): complete (assigned only) keeps capacity until close,
 -- releases it now, or schedules the release; release (completed, due) frees it; close and
 -- cancel take a waiting item out of its queue, revoke a pending offer and release what the
--- item holds; a finished item's records (with its last offer or assignment) expire after
--- the TTL (ARGV[8]).
+-- item holds; expire (X3) is a cancel that spares an item an agent has (assigned or in
+-- wrap-up: 'held_by_agent'); a finished item leaves the expiry index, and its records (with
+-- its last offer or assignment) expire after the TTL (ARGV[8]).
 local dup = seen() if dup then return dup end
 local ik, action, iid = KEYS[3], ARGV[9], ARGV[10]
 local f = redis.call('HMGET', ik, 'st', 'o', 'a')
@@ -54,7 +56,11 @@ if action == 'release' then
   res.version = redis.call('HINCRBY', ik, 'v', 1)
   return finish(res, true)
 end
--- close / cancel
+-- close / cancel / expire
+if action == 'expire' and (st == 'assigned' or st == 'completed') then
+  res.ok = false res.code = 'held_by_agent'
+  return finish(res, true)
+end
 if st == 'queued' or st == 'manual' then unqueue(ik, st) end
 local freed = false
 if st == 'offered' and f[2] ~= '' then
@@ -67,8 +73,9 @@ if st == 'offered' and f[2] ~= '' then
 end
 res.released = release_item(ik) or freed
 redis.call('ZREM', KEYS[4], iid)
+redis.call('ZREM', k_item_expiries(), iid)
 local final = 'closed'
-if action == 'cancel' then final = 'cancelled' end
+if action == 'cancel' or action == 'expire' then final = 'cancelled' end
 redis.call('HSET', ik, 'st', final)
 res.version = redis.call('HINCRBY', ik, 'v', 1)
 expire_finished(ik)

@@ -1,9 +1,9 @@
 -- read_due.lua: what a timer sweep must act on, read-only.
--- KEYS[1] P..'offers:due' or P..'wrapup:due'
--- ARGV[1] P, ARGV[2] now, ARGV[3] limit, ARGV[4] 'offers' | 'wrapups'
+-- KEYS[1] P..'offers:due', P..'wrapup:due' or P..'items:expiry'
+-- ARGV[1] P, ARGV[2] now, ARGV[3] limit, ARGV[4] 'offers' | 'wrapups' | 'expiries'
 -- Touches (dynamic): P..'offer:'..id of the returned offers.
--- Returns, earliest first (ties by id), for offers {id, deadline, item, agent} and for
--- wrap-ups {item id, release time}.
+-- Returns, earliest first (ties by id), for offers {id, deadline, item, agent}, for
+-- wrap-ups {item id, release time} and for expiries {item id, expiry time}.
 local P = ARGV[1]
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'WITHSCORES', 'LIMIT', 0,
   tonumber(ARGV[3]))

@@ -44,7 +44,7 @@ PATTERNS = [
     r"item:[^:]+", r"declines:[^:]+", r"agent:[^:]+", r"agents:cvs?", r"agents",
     r"agents:listed", r"agentoffers:[^:]+",
     r"queue:[^:]+:(items|manual|ready|offered)", r"offer:[^:]+", r"offers:due", r"wrapup:due",
-    r"seen", r"results",
+    r"items:expiry", r"seen", r"results",
 ]
 
 
@@ -61,6 +61,7 @@ async def test_every_key_is_named_by_keys_py_and_shares_the_tenant_slot(
     await store.commit_offer("c2", commit("o2", "j", "x", v2), now=NOW)
     await store.accept("acc", "o2", now=NOW)
     await store.complete("cmp", "j", now=NOW, wrap_up="seconds", release_at=NOW + 99)
+    await store.schedule_expiry("j", NOW + 99)
     prefix = keys.prefix(tenant)
     found = sorted(
         [k.decode() async for k in backend.client.scan_iter(match=f"{prefix}*")]
@@ -71,7 +72,7 @@ async def test_every_key_is_named_by_keys_py_and_shares_the_tenant_slot(
     pattern = re.compile(re.escape(prefix) + "(" + "|".join(PATTERNS) + ")$")
     assert [k for k in found if not pattern.match(k)] == []
     for name in ("item:i", "declines:i", "agent:x", "queue:q:items", "queue:q:ready",
-                 "offer:o", "wrapup:due", "seen", "results"):
+                 "offer:o", "wrapup:due", "items:expiry", "seen", "results"):
         assert prefix + name in found
     assert keys.work_item(tenant, "i") in found and keys.item_declines(tenant, "i") in found
     assert keys.agents_cv(tenant) in found and keys.agents_cvs(tenant) in found

@@ -14,6 +14,7 @@ from router.contract.envelope import SCHEMA_VERSION, Event
 from router.service.handlers import RoutingService
 from router.service.tenancy import tenants_of
 from router.state.memory_store import MemoryBackend
+from router.streams.sweeper import Sweeper
 
 T0 = 1_750_000_000.0
 
@@ -158,6 +159,65 @@ def test_classification_announces_the_selectors_it_attached_and_their_expiry() -
         assert selector.expires_at == datetime.fromtimestamp(T0 + 600, UTC)
         chat = await service.handle(_item("c1"))
         assert chat[0].type == "work_item.classified" and chat[0].data.selectors == []
+
+    run(scenario())
+
+
+def test_items_that_outlive_their_ttl_are_cancelled_unless_an_agent_has_them() -> None:
+    """X3, through the sweeper as in the worker: waiting -> cancelled; on offer -> the
+    offer revoked and the agent's freed room offered the next item; assigned -> kept."""
+    async def scenario() -> None:
+        clock = Clock()
+        service = _service(clock)
+        timers: list[Event[Any]] = []
+
+        async def send(event: Event[Any]) -> None:
+            timers.append(event)
+
+        sweeper = Sweeper(service.tenants, send, queue_sweep_s=0)
+
+        async def sweep_at(at: float) -> list[Event[Any]]:
+            clock.now = at
+            timers.clear()
+            await sweeper.tick(at)
+            return [e for timer in list(timers) for e in await service.handle(timer)]
+
+        def with_ttl(item_id: str, ttl: int) -> Event[Any]:
+            return _event(i.WorkItemCreated, f"new-{item_id}", item_id,
+                          i.WorkItemCreatedData(workstream="chat", ttl_seconds=ttl))
+
+        await service.handle(with_ttl("waits", 30))
+        await service.handle(with_ttl("kept", 60))
+        assert await sweep_at(T0 + 29) == []
+        expired = await sweep_at(T0 + 31)
+        assert [(e.type, e.subject, e.data.reason) for e in expired] == [
+            ("work_item.cancelled", "waits", "ttl_expired")]
+        assert await sweep_at(T0 + 32) == [] and timers == []  # handled: not swept again
+
+        # ana (room for one chat) is offered `kept`, which expires while on offer
+        await service.handle(_event(i.AgentRegistered, "reg-ana", "ana", i.AgentRegisteredData(
+            capacity=i.Capacity(units=30, profiles={"chat": 1}), queues=["general"],
+            presence="available")))
+        await service.handle(_item("next"))  # waits behind `kept`: ana is full
+        events = await sweep_at(T0 + 61)  # before the offer's own deadline
+        assert _types(events)[:2] == ["offer.revoked", "work_item.cancelled"]
+        assert events[0].data.reason == "item_expired"
+        assert _offer(events).subject == "next"  # the freed room goes to the next item
+
+        # bo takes `held` at once and accepts: past its TTL it stays his
+        await service.handle(_event(i.AgentRegistered, "reg-bo", "bo", i.AgentRegisteredData(
+            capacity=i.Capacity(units=30, profiles={"chat": 1}), queues=["general"],
+            presence="available")))
+        offer = _offer(await service.handle(with_ttl("held", 1)))
+        await service.handle(_event(
+            i.AgentOfferAccepted, "acc-held", "held",
+            i.OfferAcceptedData(offer_id=offer.data.offer_id, agent_id="bo")))
+        assert await sweep_at(T0 + 70) == []
+        assert [t.type for t in timers] == ["timer.item_expired"]
+        store = service.tenants["acme"].store
+        record = await store.get_item("held")
+        assert record is not None and record.state == "assigned"
+        assert await store.due_expiries(T0 + 10_000, 10) == []  # spared for good
 
     run(scenario())
 

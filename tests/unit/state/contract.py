@@ -551,6 +551,51 @@ async def test_an_update_of_an_item_no_queue_holds_is_kept_and_announces_nothing
     assert rec is not None and rec.state == "assigned"
 
 
+async def test_items_past_their_ttl_are_due_until_handled_or_finished(store: Store) -> None:
+    for item_id, at in (("late", NOW + 20), ("early", NOW + 10), ("never", NOW + 99)):
+        await enqueue(store, item_id)
+        await store.schedule_expiry(item_id, at)
+    await store.schedule_expiry("early", NOW + 10)  # again (a redelivery): no change
+    assert await store.due_expiries(NOW + 30, 10) == ["early", "late"]
+    assert await store.due_expiries(NOW + 30, 1) == ["early"]
+    await store.forget_expiry("early")
+    assert (await store.cancel("c", "late", now=NOW + 21)).ok  # finished: leaves the index
+    assert await store.due_expiries(NOW + 30, 10) == []
+    assert await store.due_expiries(NOW + 100, 10) == ["never"]
+
+
+async def test_an_expired_item_is_cancelled_unless_an_agent_has_it(store: Store) -> None:
+    """X3: waiting -> cancelled; on offer -> offer revoked, capacity freed, cancelled;
+    assigned -> refused (held_by_agent), nothing changes; finished -> refused."""
+    await enqueue(store, "w")
+    await store.schedule_expiry("w", NOW + 5)
+    out = await store.expire_item("x1", "w", now=NOW + 6, outputs=["{}"])
+    assert (out.ok, out.code, out.revoked) == (True, "expire", ())
+    rec = await store.get_item("w")
+    assert rec is not None and rec.state == "cancelled" and await ids(store) == []
+    assert await store.due_expiries(NOW + 6, 10) == []
+    assert (await store.expire_item("x1", "w", now=NOW + 7)).duplicate
+    assert (await store.expire_item("x2", "w", now=NOW + 7)).code == "item_cancelled"
+
+    await offered(store)  # i offered to x as o
+    out = await store.expire_item("x3", "i", now=NOW + 8)
+    assert (out.ok, out.revoked, out.released, out.agent_id) == (True, ("o",), True, "x")
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 0
+    offer_rec = await store.get_offer("o")
+    assert offer_rec is not None and offer_rec.state == "revoked"
+
+    v = await enqueue(store, "j")
+    assert (await store.commit_offer("c2", commit("o2", "j", "x", v), now=NOW)).ok
+    assert (await store.accept("a2", "o2", now=NOW + 1)).ok
+    held = await store.expire_item("x4", "j", now=NOW + 9)
+    assert (held.ok, held.code) == (False, "held_by_agent")
+    rec = await store.get_item("j")
+    assert rec is not None and rec.state == "assigned"
+    ag = await store.get_agent("x")
+    assert ag is not None and ag.used_units == 1
+
+
 async def test_a_manual_pick_takes_an_excluded_item_from_outside_the_agents_queues(
     store: Store,
 ) -> None:
