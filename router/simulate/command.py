@@ -84,6 +84,10 @@ def run_simulate(_settings: Settings, args: argparse.Namespace) -> int:
         print(f"{args.scenario}: {len(exc.problems)} problem(s); nothing simulated",
               file=sys.stderr)
         return 1
+    if args.chart is not None and not args.chart.parent.is_dir():
+        print(f"simulate: --chart {args.chart}: the directory {args.chart.parent} does not "
+              "exist; nothing simulated", file=sys.stderr)
+        return 2
     progress = _progress(float(loaded.scenario.duration))
     result = asyncio.run(simulate(loaded, progress))
     report = build_report(result)

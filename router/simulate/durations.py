@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -20,6 +21,8 @@ def parse_duration(value: Any) -> Seconds:
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {value!r}; {HINT}")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"a duration must be a finite number of seconds, not {value}")
         if value < 0:
             raise ValueError(f"a duration cannot be negative ({value})")
         return Seconds(value)

@@ -301,24 +301,28 @@ class Simulation:
     def _react(self, out: Event[Any]) -> None:
         kind = out.type
         self.tally.outputs[kind] += 1
-        if kind.startswith("offer."):
+        track = self.tally.items.get(out.subject)
+        measured = track is not None and track.counted  # like the waits: after warm-up
+        if kind.startswith("offer.") and measured:
             self.tally.offers[kind.removeprefix("offer.")] += 1
         if isinstance(out, o.OfferIssued):
+            if track is not None and track.offered is None:
+                track.offered = self.now
             self._answer(out.subject, out.data.offer_id, out.data.agent_id)
         elif isinstance(out, o.AssignmentCreated):
-            self.tally.assignments[out.data.via] += 1
-            track = self.tally.items.get(out.subject)
+            if measured:
+                self.tally.assignments[out.data.via] += 1
             if track is not None and track.assigned is None:
+                if track.offered is None:
+                    track.offered = self.now
                 track.assigned = self.now
                 track.agent = out.data.agent_id
                 track.queue = out.data.queue
             self._start_handling(out.subject, out.data.agent_id)
         elif isinstance(out, o.WorkItemQueued):
-            track = self.tally.items.get(out.subject)
             if track is not None:
                 track.queue = out.data.queue
         elif isinstance(out, o.WorkItemClassificationFailed):
-            track = self.tally.items.get(out.subject)
             if track is not None:
                 track.unclassified = True
             self._live.pop(out.subject, None)

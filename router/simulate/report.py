@@ -4,9 +4,11 @@ Waits are from arrival to assignment (the agent starts handling), the quantity E
 predicts. Service level is the share of measured items answered within the queue's
 threshold, counting abandoned items and items still waiting past the threshold at the
 end against it; an item still waiting at the end but not yet past the threshold has no
-known outcome and is left out. Occupancy is the share of an agent's staffed time (base
-presence available or busy) spent holding at least one item, wrap-up included; with
-offers, the wait includes the agent's think time.
+known outcome and is left out. Occupancy is the share of an agent's capacity held over
+its staffed time (base presence available or busy), wrap-up included. With offers, the
+wait includes the agent's think time; "waited" is the share of answered items that were
+not offered on arrival (queued for an agent), so think time alone does not count.
+Offers and assignments are counted, like the waits, for items arriving after the warm-up.
 """
 
 from __future__ import annotations
@@ -127,7 +129,8 @@ def build_report(result: Result) -> Report:
             answered=len(waits),
             abandoned=abandoned,
             waiting_at_end=len(waiting),
-            waited_share=(sum(1 for w in waits if w > 0) / len(waits)) if waits else None,
+            waited_share=(sum(1 for t in tracks if t.wait is not None and t.queued)
+                          / len(waits)) if waits else None,
             wait=wait_stats(waits),
             service_level=ServiceLevelFigure(threshold_s=threshold,
                                              default_threshold=is_default,

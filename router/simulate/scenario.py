@@ -8,6 +8,7 @@ as `path: reason`, e.g. `$.agents[1].queues[0]: 'sales' is not a queue of tenant
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -254,6 +255,11 @@ def check(scenario: Scenario, tenant: Tenant) -> Iterator[str]:
                    f"{tenant.id} (known: {', '.join(sorted(workstreams))})")
         if (arrivals.per_hour is None) == (not arrivals.schedule):
             yield f"{at}: give exactly one of per_hour (a constant rate) or schedule"
+        for k, rate in enumerate(arrivals.rate_steps()):
+            if not math.isfinite(rate.per_hour):
+                where = f"{at}.per_hour" if arrivals.per_hour is not None else (
+                    f"{at}.schedule[{k}].per_hour")
+                yield f"{where}: must be a finite number of arrivals per hour"
         starts = [step.start for step in arrivals.schedule]
         if starts and (float(starts[0]) != 0.0 or starts != sorted(set(starts))):
             yield (f"{at}.schedule: steps must start at 0 and be in increasing order of "

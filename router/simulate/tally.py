@@ -17,6 +17,9 @@ class ItemTrack:
     counted: bool
     handle: float = 0.0
     queue: str | None = None
+    offered: float | None = None
+    """First offer, or the assignment when there was none (direct): the end of the
+    queueing, before the agent's think time."""
     assigned: float | None = None
     agent: str | None = None
     abandoned: float | None = None
@@ -25,6 +28,12 @@ class ItemTrack:
     @property
     def wait(self) -> float | None:
         return None if self.assigned is None else self.assigned - self.arrived
+
+    @property
+    def queued(self) -> bool:
+        """Waited in its queue for an agent, rather than being offered on arrival."""
+        reached = self.offered if self.offered is not None else self.assigned
+        return reached is not None and reached > self.arrived
 
 
 @dataclass

@@ -84,3 +84,12 @@ def test_a_bad_scenario_exits_1_naming_the_field(
     err = capsys.readouterr().err
     assert f"{path}: $.duration: not a duration: 'soon'" in err
     assert "nothing simulated" in err
+
+
+def test_a_chart_into_a_missing_directory_is_refused_before_the_run(
+        scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chart = tmp_path / "no-such-dir" / "waits.png"
+    assert simulate(str(scenario), "--chart", str(chart)) == 2
+    err = capsys.readouterr().err
+    assert "does not exist; nothing simulated" in err
+    assert "virtual time" not in err  # refused before simulating, not after

@@ -73,6 +73,30 @@ def test_figures_from_a_known_tally() -> None:
     assert report.groups["v"].handled == 4
 
 
+def test_waited_counts_queueing_not_the_agents_think_time() -> None:
+    loaded = voice()
+    tally = Tally(window=(0.0, 7200.0))
+    q = "voice_general"
+    # offered on arrival, answered after 8 s of think time; offered after 30 s in queue
+    tally.items["at-once"] = ItemTrack(arrived=100.0, stream=0, counted=True, queue=q,
+                                       offered=100.0, assigned=108.0)
+    tally.items["queued"] = ItemTrack(arrived=200.0, stream=0, counted=True, queue=q,
+                                      offered=230.0, assigned=238.0)
+    report = build_report(Result(loaded=loaded, tally=tally, config_version="x", wall_s=0.1))
+    figures = report.queues[q]
+    assert figures.waited_share == pytest.approx(0.5)
+    assert figures.wait is not None and figures.wait.mean == pytest.approx(23.0)
+
+
+def test_offers_are_counted_for_measured_items_only() -> None:
+    """As the waits are: items arriving in the warm-up are not in the offer counts."""
+    result = run(voice(warm_up="30m", agent={"count": 2}))
+    report = build_report(result)
+    measured = [t for t in result.tally.items.values() if t.counted and t.assigned is not None]
+    assert result.tally.offers["accepted"] == len(measured)
+    assert report.queues["voice_general"].answered == len(measured)
+
+
 def test_default_threshold_is_20s_and_the_report_says_so() -> None:
     result = run(voice(agent={"count": 2}))
     report = build_report(result)

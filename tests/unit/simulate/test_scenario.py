@@ -69,6 +69,13 @@ def test_shipped_examples_are_valid(example: Path) -> None:
      "$.arrivals[0].schedule: steps must start at 0"),
     (lambda s: s["arrivals"][0].update(per_hour=-1),
      "$.arrivals[0].per_hour: Expected `float` >= 0.0"),
+    (lambda s: s["arrivals"][0].update(per_hour=float("inf")),
+     "$.arrivals[0].per_hour: must be a finite number of arrivals per hour"),
+    (lambda s: s["arrivals"][0].update(handle_time={"distribution": "fixed",
+                                                    "value": float("nan")}),
+     "$.arrivals[0].handle_time.value: a duration must be a finite number of seconds"),
+    (lambda s: s.update(duration=float("inf")),
+     "$.duration: a duration must be a finite number of seconds"),
     (lambda s: s["arrivals"][0].update(handle_time={"distribution": "gamma", "mean": 3}),
      "$.arrivals[0].handle_time.distribution: Invalid value 'gamma' (use exponential, "
      "lognormal or fixed)"),
