@@ -17,7 +17,8 @@ from router.settings import Settings
 DESCRIPTION = """\
 Measures the router end to end on this machine (docs/design.md "Performance targets"):
 one `router worker` process is started on topics and a tenant of the run's own, with
-agents that have room and answer every offer at once; then
+agents that have room (and, in the full-lifecycle phase only, accept every offer at
+once); then
 
   - sustained throughput: --items work items published as fast as possible, items/s
     from the first publish to the last offer received (offers are left pending);

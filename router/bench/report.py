@@ -116,7 +116,8 @@ def _stage_table(result: BenchResult) -> list[str]:
         "whole milliseconds. Percentiles of the parts do not add up to the whole's.",
         "",
         "CPU per item is what the worker process and Redis spent over the phase (from "
-        "publish to the last offer, idle moments included), divided by the items "
+        "publish to the last offer, or the last assignment in the full lifecycle, idle "
+        "moments included), divided by the items "
         "offered: steadier than wall-clock figures when other work shares the machine. "
         "Redis forks are its AOF rewrites and snapshots that ended in the phase. "
         "Machine is the busy CPU of all cores, every process included (the broker and "
@@ -189,8 +190,10 @@ def render(result: BenchResult) -> str:
         "second trip through the broker (input, then offer). It includes what every "
         "process spends whatever the traffic (polls, timers, the worker's small batches), "
         "so at a fixed rate it falls as the rate rises; times the rate it is how busy the "
-        "machine was. As fast as possible it comes nearest to a capacity: the cores "
-        "divided by it bound the rate this machine could reach, from above.",
+        "machine was. As fast as possible it comes nearest to a capacity, but still "
+        "holds what processes spend whatever the traffic, so the cores divided by it "
+        "only estimate the rate this machine's CPU could carry (low, unless every core "
+        "was busy throughout).",
         "",
         "| measure | router | bare Kafka | router / Kafka |",
         "|---|---|---|---|",

@@ -231,13 +231,13 @@ def _router(settings: Settings, tenant: str, events: Events, options: BenchOptio
                            batch_meter(settings.http_address))
         progress(f"registering {options.agents} agents; warming up the worker")
         routed.register_agents(options.agents)
-        warm = routed.run("router warm-up", _payloads(events, "warm", WARM_UP_ITEMS), 200.0,
+        warm = routed.run("router warm-up", _payloads(events, "rout-warm", WARM_UP_ITEMS), 200.0,
                           options.wait_s, progress)
         if warm.received == 0:
             raise RuntimeError(f"the worker offered none of the warm-up items; see {log_path}")
         _settle(settings, progress, "router, as fast as possible,", notes)
         progress(f"router: {options.items} items as fast as possible")
-        sustained = routed.run("router sustained", _payloads(events, "max", options.items),
+        sustained = routed.run("router sustained", _payloads(events, "rout-max", options.items),
                                None, options.wait_s, progress, answer=False)
         progress(f"  {sustained.throughput:,.0f} items/s ({sustained.received} offered)")
         def timed(label: str, tag: str, rate: float, count: int, answer: bool) -> Phase:
@@ -250,7 +250,7 @@ def _router(settings: Settings, tenant: str, events: Events, options: BenchOptio
                      f" ({phase.received}/{phase.sent} offered)")
             return phase
 
-        by_rate = {rate: timed("", "r", rate, count, answer=False)
+        by_rate = {rate: timed("", "rout-", rate, count, answer=False)
                    for rate, count in fixed.items()}
         lifecycle = None
         if options.lifecycle_rate:

@@ -2,8 +2,9 @@
 
 Router and baseline send the same bytes: a real `work_item.created` of the chat
 workstream (English, not billing, so it routes to the sample's `general` queue), built
-by the client SDK so it is exactly what a connector sends. The baseline only relabels the
-subject, which keeps the size identical.
+by the client SDK so it is exactly what a connector sends. Router and baseline subjects
+differ in their first letters only ("rout-max-000001", "bare-max-000001"), which keeps
+the sizes identical.
 """
 
 from __future__ import annotations
