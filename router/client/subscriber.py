@@ -109,9 +109,13 @@ class Subscriber:
                 **(consumer_config or {}),
             }
         )
-        self._consumer.subscribe(
-            list(self._topic_types), on_assign=self._on_assign, on_revoke=self._on_revoke
-        )
+        try:
+            self._consumer.subscribe(
+                list(self._topic_types), on_assign=self._on_assign, on_revoke=self._on_revoke
+            )
+        except BaseException:
+            self._consumer.close()  # never returned to the caller, so nobody else can
+            raise
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> Subscriber:
@@ -122,12 +126,15 @@ class Subscriber:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if not self.from_beginning and partitions:
-            committed = _retrying(lambda: consumer.committed(partitions, timeout=10))
-            for partition, stored in zip(partitions, committed, strict=True):
-                if stored.offset == OFFSET_INVALID:
-                    partition.offset = _retrying(partial(_end_offset, consumer, partition))
-                else:
-                    partition.offset = stored.offset
+            try:
+                committed = _retrying(lambda: consumer.committed(partitions, timeout=10))
+                for partition, stored in zip(partitions, committed, strict=True):
+                    if stored.offset == OFFSET_INVALID:
+                        partition.offset = _retrying(partial(_end_offset, consumer, partition))
+                    else:
+                        partition.offset = stored.offset
+            except KafkaException as exc:  # retries spent: the subscription cannot start
+                raise SubscriberError(f"cannot position the assigned partitions: {exc}") from exc
             consumer.assign(partitions)
         self._assigned.set()
 

@@ -42,6 +42,7 @@ class AgentFloor:
         self.channel_of: dict[str, str] = {}
         """Item id -> channel, filled by the connectors (handle times differ by channel)."""
         self._on_break: set[str] = set()
+        self._signed_off = False
         self._lock = threading.Lock()
 
     def _watch(self, delivery: Delivery) -> None:
@@ -60,9 +61,13 @@ class AgentFloor:
         self._update_presence_counts()
 
     def sign_off(self) -> None:
-        """Everyone goes offline, so a later run's items are not offered to ghosts."""
-        for agent_id in self.agents:
-            self.publisher.set_presence(agent_id, "offline")
+        """Everyone goes offline, so a later run's items are not offered to ghosts. Under
+        the lock, and for good: a break ending meanwhile would set its agent available
+        again after this."""
+        with self._lock:
+            self._signed_off = True
+            for agent_id in self.agents:
+                self.publisher.set_presence(agent_id, "offline")
 
     # ------------------------------------------------------------------ breaks
 
@@ -70,6 +75,8 @@ class AgentFloor:
         """Now and then an available agent takes a break of 20 to 60 seconds."""
         def take_break() -> None:
             with self._lock:
+                if self._signed_off:
+                    return
                 free = [a for a in self.agents if a not in self._on_break]
                 if len(free) > 1:
                     agent_id = self.rng.choice(free)
@@ -83,6 +90,8 @@ class AgentFloor:
 
     def _back(self, agent_id: str) -> None:
         with self._lock:
+            if self._signed_off:
+                return
             self._on_break.discard(agent_id)
             self.publisher.set_presence(agent_id, "available")
             self._update_presence_counts()

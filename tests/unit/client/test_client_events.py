@@ -385,3 +385,27 @@ def test_refused_credentials_end_a_subscription_transient_errors_do_not() -> Non
         subscriber._on_error(KafkaError(KafkaError._TRANSPORT))
     finally:
         subscriber.close()
+
+
+def test_partitions_that_cannot_be_positioned_end_the_subscription_as_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The offsets of a new assignment are read with retries; once they are spent, the
+    error comes out of poll as a SubscriberError, as every error that ends it does."""
+    from confluent_kafka import KafkaException, TopicPartition
+
+    import router.client.subscriber as subscriber_module
+
+    monkeypatch.setattr(subscriber_module.time, "sleep", lambda _s: None)
+    subscriber = Subscriber("127.0.0.1:1", tenant="acme", consumer_config={"log_level": 0})
+
+    class NoCoordinator:
+        def committed(self, *_args: Any, **_kwargs: Any) -> Any:
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT, "no coordinator"))
+
+    try:
+        with pytest.raises(SubscriberError, match="cannot position"):
+            subscriber._on_assign(NoCoordinator(),  # type: ignore[arg-type]
+                                  [TopicPartition("router.offers", 0)])
+    finally:
+        subscriber.close()
