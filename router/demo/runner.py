@@ -116,6 +116,14 @@ def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout,
           flush=True)
     while not ready.wait(0.2):
         if stop.is_set() or not follower.is_alive():
+            asked = stop.is_set()
+            stop.set()
+            subscriber.stop()  # ends its wait for partitions
+            follower.join(10)
+            publisher.close(10)
+            if asked:  # Ctrl-C while starting: no agent registered, nothing to undo
+                snapshot = stats.snapshot()
+                return DemoResult(snapshot, render(snapshot))
             raise RuntimeError("the output subscriber stopped before it was assigned "
                                "(is Kafka reachable at ROUTER_KAFKA_BOOTSTRAP?)")
     scheduler.start()
