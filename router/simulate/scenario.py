@@ -18,7 +18,7 @@ import msgspec
 import yaml
 
 from router.config.load import ConfigError, load_config
-from router.config.model import BASE_PRESENCES, RoutingConfig, Tenant
+from router.config.model import BASE_PRESENCES, RoutingConfig, Tenant, Workstream
 from router.simulate.distributions import ZERO, Distribution
 from router.simulate.durations import Seconds, parse_duration
 
@@ -289,6 +289,38 @@ def check(scenario: Scenario, tenant: Tenant) -> Iterator[str]:
                        f"tenant {tenant.id} (known: {', '.join(sorted(presences))})")
         yield from _distribution(f"{at}.think_time", group.think_time)
         yield from _distribution(f"{at}.wrap_up", group.wrap_up)
+    yield from _unserved(scenario, tenant)
+
+
+def _queues_of(workstream: Workstream) -> set[str]:
+    """Every queue the workstream's rules can send an item to."""
+    out = {workstream.fallback_queue} if workstream.fallback_queue else set()
+    for route in workstream.routes:
+        if route.queue:
+            out.add(route.queue)
+        out.update(target.queue for target in route.split)
+    return out
+
+
+def _unserved(scenario: Scenario, tenant: Tenant) -> Iterator[str]:
+    """Arrival streams no agent group could ever take an item of: none of the groups in
+    the workstream's queues has the units and the profiles one item costs (the agents'
+    `capacity` defaults to nothing). Such a run only measures an empty floor."""
+    by_id = {w.id: w for w in tenant.workstreams}
+    for n, arrivals in enumerate(scenario.arrivals):
+        workstream = by_id.get(arrivals.workstream)
+        if workstream is None:
+            continue  # reported above
+        cost, queues = workstream.capacity, _queues_of(workstream)
+        groups = [g for g in scenario.agents if queues & set(g.queues)]
+        if groups and not any(
+                g.capacity.units >= cost.units
+                and all(g.capacity.profiles.get(p, 0) > 0 for p in cost.profiles)
+                for g in groups):
+            needs = ", ".join([f"{cost.units} units",
+                               *(f"profile {p}" for p in cost.profiles)])
+            yield (f"$.arrivals[{n}]: no agent group in {arrivals.workstream}'s queues has "
+                   f"the capacity one item needs ({needs}); give a group `capacity`")
 
 
 def _distribution(at: str, dist: Distribution) -> Iterator[str]:

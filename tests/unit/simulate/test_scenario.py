@@ -82,6 +82,11 @@ def test_shipped_examples_are_valid(example: Path) -> None:
     (lambda s: s["arrivals"][0].update(handle_time={"distribution": "lognormal",
                                                     "mean": 60, "sd": 0}),
      "$.arrivals[0].handle_time.sd: must be greater than 0"),
+    (lambda s: s["agents"][0].update(capacity={"profiles": {"call": 1}}),
+     "$.arrivals[0]: no agent group in voice's queues has the capacity one item needs "
+     "(100 units, profile call)"),
+    (lambda s: s["agents"][0].update(capacity={"units": 100}),
+     "$.arrivals[0]: no agent group in voice's queues has the capacity one item needs"),
     (lambda s: s["agents"][0].update(queues=["voice_general", "sales"]),
      "$.agents[0].queues[1]: 'sales' is not a queue of tenant acme"),
     (lambda s: s["agents"][0].update(accept_probability=1.5),
