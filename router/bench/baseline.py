@@ -51,7 +51,7 @@ class BareRoundTrip:
         wait_for(lambda: self.received(keys), len(keys), wait_s, name, progress)
         with self._lock:
             received = {key: self._received[key] for key in keys if key in self._received}
-        return metered(summarize(name, sent, received))
+        return metered(summarize(name, sent, received, rate=rate))
 
     def close(self) -> None:
         self._receiver.stop()

@@ -42,6 +42,9 @@ class Phase:
     """(process, CPU seconds per item received) over the phase (bench/cpu.py)."""
     input_batch_mean: float = math.nan
     """Work-item records per input batch of the worker over the phase (bench/batches.py)."""
+    send_lag_s: float = 0.0
+    """How far behind its schedule (first send + n / rate) the sender fell at worst: a
+    sender that stalls and catches up sends a burst, which the mean send rate hides."""
 
     @property
     def lost(self) -> int:
@@ -65,9 +68,10 @@ Marks = Mapping[str, tuple[float, float]]
 
 
 def summarize(name: str, sent: Mapping[str, float], received: Mapping[str, float],
-              marks: Marks | None = None) -> Phase:
-    """Latency of every message received (by key), over the messages sent; with `marks`,
-    also the STAGES of each received message that has them."""
+              marks: Marks | None = None, rate: float | None = None) -> Phase:
+    """Latency of every message received (by key), over the messages sent (in the order
+    sent, at `rate` per second if paced); with `marks`, also the STAGES of each received
+    message that has them."""
     latencies = [received[key] - at for key, at in sent.items() if key in received]
     if sent:
         first, last_sent = min(sent.values()), max(sent.values())
@@ -81,7 +85,16 @@ def summarize(name: str, sent: Mapping[str, float], received: Mapping[str, float
         p50_s=percentile(latencies, 50), p90_s=percentile(latencies, 90),
         p99_s=percentile(latencies, 99), max_s=max(latencies) if latencies else math.nan,
         stages=_stages(sent, received, marks) if marks is not None else (),
+        send_lag_s=worst_lag(list(sent.values()), rate),
     )
+
+
+def worst_lag(sent_at: list[float], rate: float | None) -> float:
+    """The sender's largest delay behind its schedule; 0 when not paced."""
+    if rate is None or not sent_at:
+        return 0.0
+    start = sent_at[0]
+    return max(0.0, *(at - (start + n / rate) for n, at in enumerate(sent_at)))
 
 
 def _stages(sent: Mapping[str, float], received: Mapping[str, float],

@@ -167,7 +167,7 @@ class RoutedRun:
         if answer:
             wait_for(lambda: self.assigned(keys), len(received), wait_s,
                      f"{name} assignments", progress)
-        phase = metered(summarize(name, sent, received, marks))
+        phase = metered(summarize(name, sent, received, marks, rate=rate))
         if batches_before is not None and self._batches is not None:
             phase = dataclasses.replace(
                 phase, input_batch_mean=mean_batch(batches_before, self._batches()))

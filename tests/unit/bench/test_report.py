@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from router.bench.latency import STAGES, Phase, Stage, summarize
+from router.bench.latency import STAGES, Phase, Stage, summarize, worst_lag
 from router.bench.machine import code_version, describe, kafka_version
 from router.bench.report import BenchResult, render, verdicts
 from router.bench.runner import parse_rates
@@ -105,6 +105,20 @@ def test_verdicts_follow_the_measurement() -> None:
 
     unmeasured = verdicts(result(phase("r"), None))
     assert "not measured in this run" in unmeasured[1]
+
+    bursty = dataclasses.replace(phase("r1000", p99_s=0.02), send_lag_s=0.2)
+    lagged = verdicts(result(phase("r", received=1000, span_s=0.1), bursty))
+    assert "**not met** (the sender fell up to 200.0 ms behind its schedule" in lagged[1]
+
+
+def test_the_senders_worst_lag_is_measured_against_its_schedule() -> None:
+    on_time = [0.0, 0.001, 0.002, 0.003]
+    assert worst_lag(on_time, 1000.0) == 0.0
+    stalled = [0.0, 0.001, 0.052, 0.0521]  # 50 ms stall at the third, then a burst
+    assert worst_lag(stalled, 1000.0) == pytest.approx(0.050)
+    assert worst_lag(stalled, None) == 0.0 and worst_lag([], 1000.0) == 0.0
+    sent = {f"k{n}": at for n, at in enumerate(stalled)}
+    assert summarize("p", sent, sent, rate=1000.0).send_lag_s == pytest.approx(0.050)
 
 
 def test_report_has_ratios_to_bare_kafka() -> None:
