@@ -191,6 +191,16 @@ class Workstream(_Base, frozen=True, kw_only=True, forbid_unknown_fields=True):
             return self.block_size
         return RECORDS_BLOCK_SIZE if self.channel == "records" else DEFAULT_BLOCK_SIZE
 
+    @property
+    def target_queues(self) -> set[str]:
+        """Every queue its rules can send an item to (routes, splits, the fallback)."""
+        targets = {self.fallback_queue} if self.fallback_queue else set()
+        for route in self.routes:
+            if route.queue:
+                targets.add(route.queue)
+            targets.update(split.queue for split in route.split)
+        return targets
+
 
 # -- queues ------------------------------------------------------------------------
 

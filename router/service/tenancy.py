@@ -55,17 +55,8 @@ class TenantRouting:
 def _block_size(queue: str, workstreams: Iterable[Workstream]) -> int:
     """A queue's block (P7) is the largest of the workstreams that route into it, so a
     records queue looks at 2,000 items while a chat queue looks at 100."""
-    sizes = [w.effective_block_size for w in workstreams if queue in _targets(w)]
+    sizes = [w.effective_block_size for w in workstreams if queue in w.target_queues]
     return max(sizes, default=100)
-
-
-def _targets(workstream: Workstream) -> set[str]:
-    targets = {workstream.fallback_queue} if workstream.fallback_queue else set()
-    for route in workstream.routes:
-        if route.queue:
-            targets.add(route.queue)
-        targets.update(split.queue for split in route.split)
-    return targets
 
 
 def tenants_of(config: RoutingConfig, stores: Mapping[str, Store],

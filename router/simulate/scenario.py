@@ -18,7 +18,7 @@ import msgspec
 import yaml
 
 from router.config.load import ConfigError, load_config
-from router.config.model import BASE_PRESENCES, RoutingConfig, Tenant, Workstream
+from router.config.model import BASE_PRESENCES, RoutingConfig, Tenant
 from router.simulate.distributions import ZERO, Distribution
 from router.simulate.durations import Seconds, parse_duration
 
@@ -292,16 +292,6 @@ def check(scenario: Scenario, tenant: Tenant) -> Iterator[str]:
     yield from _unserved(scenario, tenant)
 
 
-def _queues_of(workstream: Workstream) -> set[str]:
-    """Every queue the workstream's rules can send an item to."""
-    out = {workstream.fallback_queue} if workstream.fallback_queue else set()
-    for route in workstream.routes:
-        if route.queue:
-            out.add(route.queue)
-        out.update(target.queue for target in route.split)
-    return out
-
-
 def _unserved(scenario: Scenario, tenant: Tenant) -> Iterator[str]:
     """Arrival streams no agent group could ever take an item of: none of the groups in
     the workstream's queues has the units and the profiles one item costs (the agents'
@@ -311,7 +301,7 @@ def _unserved(scenario: Scenario, tenant: Tenant) -> Iterator[str]:
         workstream = by_id.get(arrivals.workstream)
         if workstream is None:
             continue  # reported above
-        cost, queues = workstream.capacity, _queues_of(workstream)
+        cost, queues = workstream.capacity, workstream.target_queues
         groups = [g for g in scenario.agents if queues & set(g.queues)]
         if groups and not any(
                 g.capacity.units >= cost.units

@@ -16,16 +16,17 @@ from router.topics import DEAD_LETTER, WORK_ITEMS, topic_name
 from tests.integration.conftest import WorkerProcess
 
 
-def _created(tenant: str, item_id: str) -> bytes:
+def _created(tenant: str, item_id: str, *, at: str = "2026-11-22T10:00:00Z",
+             **data: object) -> bytes:
     return orjson.dumps({
         "id": str(uuid.uuid4()),
         "type": "work_item.created",
         "tenant": tenant,
-        "time": "2026-11-22T10:00:00Z",
+        "time": at,
         "source": "test/connector",
         "subject": item_id,
         "schema_version": 1,
-        "data": {"workstream": "chat", "attributes": {}},
+        "data": {"workstream": "chat", "attributes": {}, **data},
     })
 
 

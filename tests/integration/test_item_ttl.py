@@ -4,29 +4,16 @@ by the worker's own sweep (timer on Kafka, script in Redis) once it outlives its
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import orjson
 import redis
 
 from router.settings import Settings
 from router.state import keys
 from router.topics import WORK_ITEMS, topic_name
 from tests.integration.conftest import WorkerProcess
-from tests.integration.test_first_path import _producer, _wait_for
-
-
-def _created(tenant: str, item_id: str, ttl_seconds: int | None) -> bytes:
-    data: dict[str, object] = {"workstream": "chat"}
-    if ttl_seconds is not None:
-        data["ttl_seconds"] = ttl_seconds
-    return orjson.dumps({
-        "id": str(uuid.uuid4()), "type": "work_item.created", "tenant": tenant,
-        "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "source": "test/connector", "subject": item_id, "schema_version": 1, "data": data,
-    })
+from tests.integration.test_first_path import _created, _producer, _wait_for
 
 
 def test_a_waiting_item_past_its_ttl_is_cancelled_by_the_sweep(
@@ -36,9 +23,11 @@ def test_a_waiting_item_past_its_ttl_is_cancelled_by_the_sweep(
     start_worker()
     producer = _producer(settings)
     topic = topic_name(settings, WORK_ITEMS)
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     for item_id, ttl in (("short", 2), ("long", 3600), ("none", None)):
+        data = {} if ttl is None else {"ttl_seconds": ttl}
         producer.produce(topic, key=f"{tenant}/{item_id}".encode(),
-                         value=_created(tenant, item_id, ttl))
+                         value=_created(tenant, item_id, at=now, **data))
     assert producer.flush(30) == 0
     started = time.monotonic()
 
