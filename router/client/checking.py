@@ -74,8 +74,10 @@ def build_event(
 def checked_bytes(event: Event[Any], *, max_bytes: int, types: frozenset[str]) -> bytes:
     """The event's wire form, after the router's decoder has accepted it."""
     try:
-        bad_number = _non_finite(msgspec.to_builtins(event.data), "data")
         raw = codec.encode(event)
+        # NaN and infinity come out as null: only then is there one to look for.
+        bad_number = (_non_finite(msgspec.to_builtins(event.data), "data")
+                      if b"null" in raw else None)
     except (TypeError, ValueError, OverflowError) as exc:  # e.g. a set or object in attributes
         raise InvalidEvent(event.type, "data", f"cannot be encoded as JSON: {exc}") from None
     except RecursionError:

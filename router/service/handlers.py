@@ -147,11 +147,17 @@ class RoutingService:
     async def _cancelled(self, ctx: TenantRouting, event: i.WorkItemCancelled,
                          now: float) -> list[Event[Any]]:
         outcome = await ctx.store.cancel(event.id, event.subject, now=now, outputs=None)
+        return await self._withdrawn(ctx, event, outcome, now, revoked="item_cancelled",
+                                     reason=event.data.reason)
+
+    async def _withdrawn(self, ctx: TenantRouting, event: Event[Any], outcome: Outcome,
+                         now: float, *, revoked: str, reason: str | None) -> list[Event[Any]]:
+        """A cancel the store applied: its revoked offer, the item's cancellation, and
+        the freed capacity offered on."""
         out = self._out(ctx, event)
         if outcome.ok:
-            self._revoked(out, outcome, event.subject, "item_cancelled")
-            out.add(i.WorkItemCancelled, event.subject,
-                    i.WorkItemCancelledData(reason=event.data.reason))
+            self._revoked(out, outcome, event.subject, revoked)
+            out.add(i.WorkItemCancelled, event.subject, i.WorkItemCancelledData(reason=reason))
         events = await self._emit(ctx, outcome, out.events)
         return events + await self._after_release(ctx, outcome, event.id, now)
 
@@ -327,14 +333,8 @@ class RoutingService:
         cancelling work in progress is the agent's or the connector's call."""
         outcome = await ctx.store.expire_item(event.id, event.subject, now=now,
                                              outputs=None)
-        out = self._out(ctx, event)
-        if outcome.ok:
-            self._revoked(out, outcome, event.subject, "item_expired")
-            out.add(i.WorkItemCancelled, event.subject,
-                    i.WorkItemCancelledData(reason="ttl_expired"))
-        events = await self._emit(ctx, outcome, out.events)
-        await ctx.store.forget_expiry(event.subject)
-        return events + await self._after_release(ctx, outcome, event.id, now)
+        return await self._withdrawn(ctx, event, outcome, now, revoked="item_expired",
+                                     reason="ttl_expired")
 
     async def _queue_sweep(self, ctx: TenantRouting, event: i.TimerQueueSweep,
                            now: float) -> list[Event[Any]]:

@@ -539,6 +539,8 @@ class MemoryStore:
     ) -> Outcome:
         def body() -> dict[str, Any]:
             s = self._s
+            if action == "expire":  # handled, whatever the outcome (mirrors the script)
+                s.expiries.pop(item_id, None)
             it = s.items.get(item_id)
             if it is None:
                 return {"ok": False, "code": "unknown_item", "item_id": item_id}
@@ -633,9 +635,6 @@ class MemoryStore:
     async def schedule_expiry(self, item_id: str, at: float) -> None:
         self._s.expiries[item_id] = at
 
-    async def forget_expiry(self, item_id: str) -> None:
-        self._s.expiries.pop(item_id, None)
-
     # -- reads ------------------------------------------------------------------------------
 
     def _agent_view(self, a: _Agent) -> AgentState:
@@ -683,12 +682,10 @@ class MemoryStore:
         return out
 
     async def due_wrap_ups(self, now: float, limit: int) -> list[str]:
-        due = sorted((at, iid) for iid, at in self._s.wrapup_due.items() if at <= now)
-        return [iid for _, iid in due[: max(limit, 0)]]
+        return _due_ids(self._s.wrapup_due, now, limit)
 
     async def due_expiries(self, now: float, limit: int) -> list[str]:
-        due = sorted((at, iid) for iid, at in self._s.expiries.items() if at <= now)
-        return [iid for _, iid in due[: max(limit, 0)]]
+        return _due_ids(self._s.expiries, now, limit)
 
     async def queue_depth(self, queue: str) -> int:
         return len(self._s.queue_items.get(queue, []))
@@ -784,3 +781,9 @@ class MemoryStore:
             deadline=o.dl,
             created_at=o.at,
         )
+
+
+def _due_ids(due_at: dict[str, float], now: float, limit: int) -> list[str]:
+    """The ids due by `now`, earliest first (ties by id), at most `limit`."""
+    due = sorted((at, key) for key, at in due_at.items() if at <= now)
+    return [key for _, key in due[: max(limit, 0)]]

@@ -410,9 +410,6 @@ class RedisStore:
     async def schedule_expiry(self, item_id: str, at: float) -> None:
         await self._b.client.zadd(keys.item_expiries(self._tenant), {item_id: at})
 
-    async def forget_expiry(self, item_id: str) -> None:
-        await self._b.client.zrem(keys.item_expiries(self._tenant), item_id)
-
     # -- reads ----------------------------------------------------------------------------
 
     async def top_items(self, queue: str, limit: int, offset: int = 0) -> list[QueuedItem]:

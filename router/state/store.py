@@ -184,16 +184,14 @@ class Store(Protocol):
         self, event_id: str, item_id: str, *, now: float, outputs: Sequence[str] | None = ()
     ) -> Outcome:
         """X3: a cancel (code ``expire``), except for an item an agent has (assigned or
-        in wrap-up), which is refused with ``held_by_agent`` and left as it is."""
+        in wrap-up), which is refused with ``held_by_agent`` and left as it is. Either
+        way (and for an unknown or finished item) it leaves the expiry index."""
         ...
 
     async def schedule_expiry(self, item_id: str, at: float) -> None:
         """The item outlives its TTL at ``at``. Idempotent (called again for a redelivered
-        creation); a finished item leaves the index by itself."""
-        ...
-
-    async def forget_expiry(self, item_id: str) -> None:
-        """Takes the item out of the expiry index once its expiry was handled."""
+        creation); an item leaves the index when it is finished or expire_item is
+        applied to it."""
         ...
 
     async def requeue(

@@ -10,10 +10,12 @@
 -- releases it now, or schedules the release; release (completed, due) frees it; close and
 -- cancel take a waiting item out of its queue, revoke a pending offer and release what the
 -- item holds; expire (X3) is a cancel that spares an item an agent has (assigned or in
--- wrap-up: 'held_by_agent'); a finished item leaves the expiry index, and its records (with
--- its last offer or assignment) expire after the TTL (ARGV[8]).
+-- wrap-up: 'held_by_agent'); an expire, whatever its outcome, and a finished item leave
+-- the expiry index; a finished item's records (with its last offer or assignment) expire
+-- after the TTL (ARGV[8]).
 local dup = seen() if dup then return dup end
 local ik, action, iid = KEYS[3], ARGV[9], ARGV[10]
+if action == 'expire' then redis.call('ZREM', k_item_expiries(), iid) end  -- handled
 local f = redis.call('HMGET', ik, 'st', 'o', 'a')
 local st = f[1]
 if not st then return finish({ok = false, code = 'unknown_item', item_id = iid}, true) end
