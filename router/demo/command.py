@@ -58,7 +58,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.add_argument("--tenant", default=None,
                       help="tenant of the routing configuration (default: the first)")
     demo.add_argument("--seed", type=int, default=None,
-                      help="random seed, for a repeatable traffic pattern")
+                      help="random seed: the same arrival times and items on every run "
+                           "(the agents' answers still follow the router's timing)")
     demo.set_defaults(handler=handle)
 
 

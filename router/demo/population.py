@@ -154,6 +154,19 @@ def make_agents(tenant: Tenant, count: int, rng: random.Random,
     return agents
 
 
+def _day_shape(phase: float) -> float:
+    day = 0.65 - 0.35 * math.cos(2 * math.pi * phase)
+    lunch = 0.15 * math.exp(-(((phase - 0.5) / 0.05) ** 2))
+    return day - lunch
+
+
+_DAY_PEAK = max(_day_shape(step / 10_000) for step in range(10_000))
+"""The shape's highest point (about 0.946, in the morning): the lunch dip takes the
+cosine's top, so the shape is stretched from its night (0.3) to this to reach 1.0, the
+`--rate` asked for."""
+_NIGHT = 0.3
+
+
 def ramp_factor(elapsed_s: float, period_s: float) -> float:
     """A day compressed into `period_s`: quiet night, morning peak, lunch dip, afternoon.
 
@@ -163,9 +176,8 @@ def ramp_factor(elapsed_s: float, period_s: float) -> float:
     if period_s <= 0:
         return 1.0
     phase = (elapsed_s % period_s) / period_s
-    day = 0.65 - 0.35 * math.cos(2 * math.pi * phase)
-    lunch = 0.15 * math.exp(-(((phase - 0.5) / 0.05) ** 2))
-    return max(0.3, min(1.0, day - lunch))
+    stretched = _NIGHT + (_day_shape(phase) - _NIGHT) * (1 - _NIGHT) / (_DAY_PEAK - _NIGHT)
+    return max(_NIGHT, min(1.0, stretched))
 
 
 def agent_registration(agent: AgentProfile) -> Mapping[str, Any]:

@@ -62,6 +62,16 @@ def pick_tenant(settings: Settings, wanted: str | None) -> Tenant:
     raise ValueError(f"--tenant: {wanted!r} is not in the routing configuration ({known})")
 
 
+def seeded_randoms(seed: int | None) -> tuple[random.Random, random.Random]:
+    """One generator for the traffic (the agents made, the arrival times, the items),
+    drawn from by the publishing thread alone, and one for the agents' behaviour, drawn
+    from by the follower and scheduler threads. With one shared by all three, how their
+    draws interleaved (which follows the router's timing) changed the traffic too, and
+    `--seed` repeated nothing."""
+    traffic = random.Random(seed)
+    return traffic, random.Random(traffic.getrandbits(64))
+
+
 def _follow(subscriber: Subscriber, stats: LiveStats, floor: AgentFloor,
             ready: threading.Event, stop: threading.Event) -> None:
     try:
@@ -79,11 +89,13 @@ def _follow(subscriber: Subscriber, stats: LiveStats, floor: AgentFloor,
 def _record(event: Event[Any], stats: LiveStats) -> None:
     kind = event.type
     if kind == "offer.issued":
-        stats.offered(event.subject)
+        stats.offered(event.subject, event.data.queue)
     elif kind == "assignment.created":
         stats.assigned(event.subject)
     elif kind in OUTCOMES:
-        stats.outcome(kind)
+        back = kind in ("offer.declined", "offer.expired") or (
+            kind == "offer.revoked" and event.data.reason == "agent_unavailable")
+        stats.outcome(kind, event.subject, back_in_queue=back)
     elif kind == "work_item.queued":
         stats.queued(event.subject, event.data.queue)
     elif kind in ("work_item.cancelled", "item.excluded", "work_item.expired"):
@@ -96,7 +108,7 @@ def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout,
     """Run until `stop` is set or the duration is over; returns the last screen."""
     stop = stop or threading.Event()
     tenant = pick_tenant(settings, options.tenant)
-    rng = random.Random(options.seed)
+    rng, agents_rng = seeded_randoms(options.seed)
     mix = Mix.of(tenant)
     run = uuid.uuid4().hex[:6]
     count = options.agents or agents_needed(tenant, mix, options.rate)
@@ -105,7 +117,7 @@ def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout,
     publisher = Publisher.from_settings(settings, tenant=tenant.id,
                                         source=f"demo/{run}")
     floor = AgentFloor(publisher, make_agents(tenant, count, rng, prefix=f"demo-{run}"),
-                       stats, scheduler, rng)
+                       stats, scheduler, agents_rng)
     subscriber = Subscriber.from_settings(settings, tenant=tenant.id, topics=OUTPUT_TOPICS)
     ready = threading.Event()
     follower = threading.Thread(target=_follow, name="demo-follower", daemon=True,
@@ -126,6 +138,7 @@ def run_demo(settings: Settings, options: DemoOptions, out: TextIO = sys.stdout,
                 return DemoResult(snapshot, render(snapshot))
             raise RuntimeError("the output subscriber stopped before it was assigned "
                                "(is Kafka reachable at ROUTER_KAFKA_BOOTSTRAP?)")
+    stats.begin()
     scheduler.start()
     floor.register_all()
     floor.start_breaks()

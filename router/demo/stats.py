@@ -73,6 +73,10 @@ class LiveStats:
         self._totals: Counter[str] = Counter()
         self._outcomes: Counter[str] = Counter()
         self._queue_of: dict[str, str] = {}
+        """Item -> queue, for the items waiting in one (as far as the events tell)."""
+        self._offered_from: dict[str, str] = {}
+        """Item -> the queue of its latest offer: where it waits again if the offer is
+        declined, expires or its agent leaves (the router does not announce that)."""
         self._assigned: set[str] = set()
         self.agents = 0
         self.agents_available = 0
@@ -93,12 +97,19 @@ class LiveStats:
             self._pending_offer.discard(item_id)
             self._waits.append((now, now - self._published_at[item_id]))
 
-    def offered(self, item_id: str, at: float | None = None) -> None:
+    def begin(self, at: float | None = None) -> None:
+        """The traffic starts now: rates are over the time since, not since the wait for
+        the topics began."""
+        with self._lock:
+            self._started = time.monotonic() if at is None else at
+
+    def offered(self, item_id: str, queue: str, at: float | None = None) -> None:
         now = time.monotonic() if at is None else at
         with self._lock:
             self._offers.append(now)
             self._totals["offers"] += 1
             self._queue_of.pop(item_id, None)  # offered items no longer wait in the queue
+            self._offered_from[item_id] = queue
             self._first_contact(item_id, now)
 
     def assigned(self, item_id: str, at: float | None = None) -> None:
@@ -114,15 +125,21 @@ class LiveStats:
             if item_id not in self._assigned:
                 self._queue_of[item_id] = queue
 
-    def outcome(self, event_type: str) -> None:
+    def outcome(self, event_type: str, item_id: str, *, back_in_queue: bool) -> None:
+        """`back_in_queue`: the router put the item back in the offer's queue (declined,
+        expired, revoked as its agent left), which no `work_item.queued` announces."""
         with self._lock:
             self._outcomes[event_type] += 1
+            queue = self._offered_from.pop(item_id, None)
+            if back_in_queue and queue is not None and item_id not in self._assigned:
+                self._queue_of[item_id] = queue
 
     def finished(self, item_id: str) -> None:
         """Closed or cancelled: the item leaves the demo's books."""
         with self._lock:
             self._totals["closed"] += 1
             self._queue_of.pop(item_id, None)
+            self._offered_from.pop(item_id, None)
             self._assigned.discard(item_id)
             self._published_at.pop(item_id, None)
             self._pending_offer.discard(item_id)

@@ -54,6 +54,7 @@ def test_ramp_has_a_quiet_night_and_a_busy_day() -> None:
     assert ramp_factor(300, 600) < ramp_factor(240, 600)  # lunch dip
     assert all(0.3 <= ramp_factor(t, 600) <= 1.0 for t in range(0, 1200, 7))
     assert ramp_factor(123, 0) == 1.0
+    assert max(ramp_factor(t / 10, 600) for t in range(6000)) == pytest.approx(1.0, abs=1e-4)
 
 
 def test_poisson_arrivals_average_the_rate_and_follow_the_shape() -> None:
