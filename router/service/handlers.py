@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from router.config.model import CapacityCost
@@ -27,7 +27,7 @@ from router.service.cycles import CONFLICT_RETRIES, Cycles, committed_outputs, e
 from router.service.cycles import recorded as recorded_outputs
 from router.service.outputs import Outputs, utc
 from router.service.tenancy import TenantRouting
-from router.state.model import OfferCommit, OfferRecord, Outcome
+from router.state.model import ItemRecord, OfferCommit, OfferRecord, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class RoutingService:
                        now: float) -> list[Event[Any]]:
         workstream = ctx.workstreams.get(event.data.workstream)
         item = mapping.new_work_item(event, workstream)
-        events = await self._place(ctx, event, item, now, new=True)
+        events = await self._place(ctx, event, item, now) or []
         if event.data.ttl_seconds is not None:  # X3; again on a redelivery: idempotent
             await ctx.store.schedule_expiry(
                 item.id, event.time.timestamp() + event.data.ttl_seconds)
@@ -90,25 +90,35 @@ class RoutingService:
 
     async def _updated(self, ctx: TenantRouting, event: i.WorkItemUpdated,
                        now: float) -> list[Event[Any]]:
-        record = await ctx.store.get_item(event.subject)
-        if record is None:
-            log.warning("%s: update for unknown item %s ignored", ctx.id, event.subject)
-            return []
-        item = mapping.updated_work_item(record.item, event.data)
-        return await self._place(ctx, event, item, now)
+        for _ in range(CONFLICT_RETRIES):
+            record = await ctx.store.get_item(event.subject)
+            if record is None:
+                log.warning("%s: update for unknown item %s ignored", ctx.id, event.subject)
+                return []
+            item = mapping.updated_work_item(record.item, event.data)
+            placed = await self._place(ctx, event, item, now, previous=record)
+            if placed is not None:
+                return placed
+        log.warning("%s: update of %s dropped: the item kept changing while it was placed",
+                    ctx.id, event.subject)
+        return []
 
     async def _place(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
-                     now: float, *, new: bool = False) -> list[Event[Any]]:
+                     now: float, *, previous: ItemRecord | None = None
+                     ) -> list[Event[Any]] | None:
         """Classify, attach requirements, prioritize and queue (C3 to C6, P1 to P4); an
-        update re-runs all of it (C5). Then look for an agent."""
+        update (`previous`: the item as read before it) re-runs all of it (C5). Then
+        look for an agent. None: the item changed since `previous` was read."""
         out = self._out(ctx, event)
         workstream = ctx.workstreams.get(item.workstream)
         if workstream is None:
             return await self._unclassified(ctx, event, item, out, now,
-                                            f"unknown workstream {item.workstream!r}")
+                                            f"unknown workstream {item.workstream!r}",
+                                            previous)
         result = classify(item, workstream, now, known_queues=ctx.queues.keys())
         if isinstance(result, ClassificationFailed):
-            return await self._unclassified(ctx, event, item, out, now, result.reason)
+            return await self._unclassified(ctx, event, item, out, now, result.reason,
+                                            previous)
         item = attach_requirements(item, workstream, now)
         queue = ctx.queues[result.queue]
         bucket, order_key = priority_key(item, queue, now)
@@ -119,30 +129,51 @@ class RoutingService:
                        if 0 <= bucket < len(queue.prioritization) else None)
         out.add(o.WorkItemQueued, item.id, o.WorkItemQueuedData(
             queue=queue.id, bucket=bucket_name, config_version=ctx.config_version))
-        cycles = self._cycles(ctx)
-        if new:
-            admitted = await cycles.admit(event.id, item, queue, workstream, bucket, order_key,
-                                          out.events, now)
+        if previous is None:
+            admitted = await self._cycles(ctx).admit(event.id, item, queue, workstream,
+                                                     bucket, order_key, out.events, now)
             return [] if admitted is None else admitted
-        # Announced by the commit itself, unless the store finds the item finished, or
-        # on offer, assigned or in wrap-up (kept there, nothing announced: C5 re-places
-        # waiting items only; the new queue applies if it is requeued).
-        outcome = await ctx.store.upsert_item(
-            event.id, item, queue=queue.id, bucket=bucket, order_key=order_key, now=now,
-            outputs=[encoded(e) for e in out.events])
-        if not outcome.ok or outcome.not_waiting:
-            return []
-        return out.events + await cycles.offer_item(item.id, event.id, now)
+        return await self._upserted(ctx, event, item, out, now, previous, queue=queue.id,
+                                    bucket=bucket, order_key=order_key)
 
     async def _unclassified(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
-                            out: Outputs, now: float, reason: str) -> list[Event[Any]]:
+                            out: Outputs, now: float, reason: str,
+                            previous: ItemRecord | None) -> list[Event[Any]] | None:
         """Reported, kept (unqueued), never dropped (C3)."""
-        outcome = await ctx.store.upsert_item(event.id, item, queue=None, bucket=0,
-                                              order_key=(), now=now, outputs=None)
-        if outcome.ok and not outcome.not_waiting:
-            out.add(o.WorkItemClassificationFailed, item.id, o.WorkItemClassificationFailedData(
-                workstream=item.workstream, reason=reason, config_version=ctx.config_version))
-        return await self._emit(ctx, outcome, out.events)
+        out.add(o.WorkItemClassificationFailed, item.id, o.WorkItemClassificationFailedData(
+            workstream=item.workstream, reason=reason, config_version=ctx.config_version))
+        return await self._upserted(ctx, event, item, out, now, previous, queue=None,
+                                    bucket=0, order_key=())
+
+    async def _upserted(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
+                        out: Outputs, now: float, previous: ItemRecord | None, *,
+                        queue: str | None, bucket: int, order_key: Sequence[float]
+                        ) -> list[Event[Any]] | None:
+        """The store's upsert, with its outputs recorded in the same call; then an
+        agent for the item, and the freed agent's next item. C5 re-places a still
+        unassigned item: a waiting one, or one on offer that the update sends away from
+        the offer's queue (the offer is revoked first). Nothing is announced for an item
+        the store finds finished, or kept with its agent (on offer in the same queue,
+        assigned, in wrap-up: the update applies if it is requeued). None: the item
+        changed since `previous` was read."""
+        moving = None if previous is None else await _offer_left(ctx, previous, queue)
+        revoked = self._out(ctx, event)
+        if moving is not None:
+            revoked.add(o.OfferRevoked, item.id, o.OfferRevokedData(
+                offer_id=moving.offer_id, agent_id=moving.agent_id, reason="item_requeued"))
+        events = revoked.events + out.events
+        outcome = await ctx.store.upsert_item(
+            event.id, item, queue=queue, bucket=bucket, order_key=order_key, now=now,
+            outputs=[encoded(e) for e in events],
+            revoking=None if previous is None else moving.offer_id if moving else "")
+        if outcome.conflict:
+            return None
+        if not outcome.ok or outcome.not_waiting:
+            return []
+        events = committed_outputs(outcome, events)
+        if queue is not None:
+            events += await self._cycles(ctx).offer_item(item.id, event.id, now)
+        return events + await self._after_release(ctx, outcome, event.id, now)
 
     async def _cancelled(self, ctx: TenantRouting, event: i.WorkItemCancelled,
                          now: float) -> list[Event[Any]]:
@@ -427,6 +458,18 @@ class RoutingService:
         cycles = self._cycles(ctx)
         return (events + await cycles.offer_item(event.subject, event.id, now)
                 + await self._after_release(ctx, outcome, event.id, now))
+
+
+async def _offer_left(ctx: TenantRouting, previous: ItemRecord,
+                      queue: str | None) -> OfferRecord | None:
+    """The pending offer an update revokes: the item's, when it was made for another
+    queue than the one the update sends the item to."""
+    if previous.state != "offered" or not previous.offer_id:
+        return None
+    offer = await ctx.store.get_offer(previous.offer_id)
+    if offer is None or offer.state != "pending" or offer.queue == (queue or ""):
+        return None
+    return offer
 
 
 def _attached_selectors(item: WorkItem, now: float) -> list[o.Selector]:

@@ -250,22 +250,37 @@ class MemoryStore:
         order_key: Sequence[float],
         now: float,
         outputs: Sequence[str] | None = (),
+        revoking: str | None = None,
     ) -> Outcome:
         member = encode_member(bucket, order_key, item.id)
         snap = codec.decode_item(codec.encode_item(item))
 
         def body() -> dict[str, Any]:
-            it = self._s.items.get(item.id)
+            s = self._s
+            it = s.items.get(item.id)
             if it is not None and it.st in ("closed", "cancelled"):
                 return {"ok": False, "code": "terminal", "item_id": item.id}
-            code = "updated"
+            moving = ""
+            if revoking is not None and it is not None and it.st == "offered" and it.o:
+                offer = s.offers[it.o]
+                if offer.st == "pending" and offer.queue != (queue or ""):
+                    moving = it.o
+            if revoking is not None and moving != revoking:
+                raise _Done({"ok": False, "code": "conflict:item_state",
+                             "item_id": item.id}, record=False)
+            res: dict[str, Any] = {"ok": True, "code": "updated", "item_id": item.id}
             if it is None:
-                code = "created"
-                it = self._s.items[item.id] = _Item(snap=snap)
+                res["code"] = "created"
+                it = s.items[item.id] = _Item(snap=snap)
             elif it.st in ("queued", "manual"):
                 self._unqueue(it)
+            elif moving:  # still unassigned (C5); its offer was for the queue it leaves
+                res["released"] = it.h
+                res["revoked"], res["agent_id"] = [moving], it.a
+                self._close_offer(moving, "revoked", now)
+                it.o, it.a, it.st = "", "", "unqueued"
             elif it.st != "unqueued":
-                code = NOT_WAITING
+                res["code"] = NOT_WAITING
             it.snap, it.q, it.m = snap, queue or "", member
             if it.st in ("", "queued", "unqueued"):
                 if queue:
@@ -279,7 +294,8 @@ class MemoryStore:
                 else:
                     it.st = "unqueued"
             it.v += 1
-            return {"ok": True, "code": code, "item_id": item.id, "version": it.v}
+            res["version"] = it.v
+            return res
 
         return self._run(event_id, now, outputs, body)
 

@@ -87,8 +87,9 @@ class Outcome(Struct, frozen=True, kw_only=True, omit_defaults=True):
 
     @property
     def not_waiting(self) -> bool:
-        """An update of an item on offer, assigned or in wrap-up: applied (its snapshot
-        and queue wait for a requeue) but announced by nothing, since no queue took it."""
+        """An update of an item kept with its agent (on offer in the offer's queue, or
+        a creation repeated; assigned; in wrap-up): applied (its snapshot and queue wait
+        for a requeue) but announced by nothing, since no queue took it."""
         return self.code == NOT_WAITING
 
 

@@ -175,6 +175,7 @@ class RedisStore:
         order_key: Sequence[float],
         now: float,
         outputs: Sequence[str] | None = (),
+        revoking: str | None = None,
     ) -> Outcome:
         member = encode_member(bucket, order_key, item.id)
         return await self._mutate(
@@ -183,7 +184,8 @@ class RedisStore:
             now,
             outputs,
             [keys.work_item(self._tenant, item.id)],
-            [item.id, codec.encode_item(item), queue or "", member],
+            [item.id, codec.encode_item(item), queue or "", member,
+             "" if revoking is None else "1", revoking or ""],
         )
 
     async def admit_item(

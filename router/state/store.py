@@ -55,10 +55,20 @@ class Store(Protocol):
         order_key: Sequence[float],
         now: float,
         outputs: Sequence[str] | None = (),
+        revoking: str | None = None,
     ) -> Outcome:
         """Created / updated (C1, C5): store the snapshot, bump the version and, while
         the item waits, (re)place it in ``queue`` at ``(bucket, order_key)``. An item
-        on offer or assigned keeps its place in the record for a requeue."""
+        on offer or assigned keeps its place in the record for a requeue
+        (``updated_not_waiting``), except that an update (``revoking`` not None) of an
+        item on offer whose pending offer was made for another queue than ``queue``
+        (or ``queue`` None) places it like a waiting one, still unassigned, and revokes
+        that offer (``revoked``, ``agent_id``, and ``released`` if it held capacity;
+        code ``updated``). ``revoking`` names the offer the caller expects the update
+        to revoke ('' for none), since ``outputs`` announce it: when the store finds
+        otherwise, nothing changes and ``conflict:item_state`` (not recorded) says to
+        read the item again. None, for a creation repeated: an item on offer is never
+        moved."""
         ...
 
     async def admit_item(

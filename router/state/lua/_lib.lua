@@ -261,19 +261,39 @@ end
 -- Item and offer changes, shared by their own scripts and admit_item.lua -----------
 
 -- A work item was created or updated (upsert_item.lua has the guarantees). Returns the
--- outcome to record.
-local function upsert_item(ik, id, snap, queue, member)
-  local st = redis.call('HGET', ik, 'st')
+-- outcome and, false, when it must not be recorded (a conflict). An update (`update`)
+-- re-places an item on offer whose pending offer was made for another queue than
+-- `queue`, revoking that offer, which the caller must name (`expected`, '' = none): it
+-- built the outputs for it. A creation repeated never moves an item on offer.
+local function upsert_item(ik, id, snap, queue, member, update, expected)
+  local f = redis.call('HMGET', ik, 'st', 'o', 'a')
+  local st = f[1]
   if st == 'closed' or st == 'cancelled' then
     return {ok = false, code = 'terminal', item_id = id}
   end
-  local code = 'updated'
+  local moving = ''
+  if update and st == 'offered' and f[2] and f[2] ~= '' then
+    local of = redis.call('HMGET', k_offer(f[2]), 'st', 'queue')
+    if of[1] == 'pending' and of[2] ~= queue then moving = f[2] end
+  end
+  if update and moving ~= expected then
+    return {ok = false, code = 'conflict:item_state', item_id = id}, false
+  end
+  local res = {ok = true, code = 'updated', item_id = id}
   if not st then
-    code = 'created'
+    res.code = 'created'
   elseif st == 'queued' or st == 'manual' then
     unqueue(ik, st)
+  elseif moving ~= '' then
+    -- Still unassigned (C5), and its offer was made for the queue it leaves.
+    res.released = redis.call('HGET', ik, 'h') == '1'
+    close_offer(moving, 'revoked')
+    res.revoked = {moving}
+    res.agent_id = f[3]
+    redis.call('HSET', ik, 'o', '', 'a', '')
+    st = 'unqueued'
   elseif st ~= 'unqueued' then
-    code = 'updated_not_waiting'  -- on offer, assigned or in wrap-up
+    res.code = 'updated_not_waiting'  -- on offer, assigned or in wrap-up
   end
   redis.call('HSET', ik, 'snap', snap, 'q', queue, 'm', member)
   if not st or st == 'queued' or st == 'unqueued' then
@@ -288,8 +308,8 @@ local function upsert_item(ik, id, snap, queue, member)
     else st = 'unqueued' end
   end
   redis.call('HSET', ik, 'st', st)
-  local v = redis.call('HINCRBY', ik, 'v', 1)
-  return {ok = true, code = code, item_id = id, version = v}
+  res.version = redis.call('HINCRBY', ik, 'v', 1)
+  return res
 end
 
 -- The agent's side of a commit, shared by commit_offer and admit_item.lua's short path.

@@ -1,7 +1,8 @@
 """Offered items per queue on a real Redis: the count the commit scripts keep
 (``queue:<q>:offered``) is, after every change, what a walk over every pending offer
 finds, whichever way offers start (commit, admission, an item offered again) and
-end (accept, decline, expire, revoke, cancel, close, the agent going offline)."""
+end (accept, decline, expire, revoke, cancel, close, an update moving the item to
+another queue, the agent going offline)."""
 
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ class Run:
             return
         offer_id = self.rng.choice(sorted(self.pending))
         item_id = self.pending.pop(offer_id)
-        action = self.rng.choice(["accept", "decline", "expire", "revoke", "cancel", "close"])
+        action = self.rng.choice(["accept", "decline", "expire", "revoke", "cancel", "close",
+                                  "move"])
         event = self.next_id("e")
         store = self.store
         if action == "accept":
@@ -100,6 +102,14 @@ class Run:
             assert (await store.revoke(event, offer_id, now=NOW + 1)).ok
         elif action == "cancel":
             assert (await store.cancel(event, item_id, now=NOW + 1)).ok
+        elif action == "move":  # C5: updated into the other queue (or none)
+            offer = await store.get_offer(offer_id)
+            assert offer is not None
+            target = self.rng.choice([q for q in QUEUES if q != offer.queue] + [None])
+            moved = await store.upsert_item(event, item(item_id), queue=target, bucket=0,
+                                            order_key=(NOW,), now=NOW + 1,
+                                            revoking=offer_id)
+            assert moved.revoked == (offer_id,)
         else:
             assert (await store.close(event, item_id, now=NOW + 1)).ok
 

@@ -7,6 +7,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from router.config.load import load_config
 from router.contract import inputs as i
 from router.contract.codec import encode
@@ -116,32 +118,140 @@ def test_a_decline_offers_the_item_to_the_next_agent_and_the_limit_excludes() ->
     run(scenario())
 
 
-def test_an_update_while_on_offer_or_assigned_announces_no_queue_but_applies_later() -> None:
-    """C5 re-places waiting items. One an agent holds keeps its offer or assignment, and
-    a `work_item.queued` would tell subscribers it waits: nothing is announced. The
-    update is not lost: declined, the item waits in the queue the update named."""
+def test_an_update_while_on_offer_in_its_queue_or_assigned_announces_nothing() -> None:
+    """C5 re-places waiting items. One an agent holds keeps its offer (when the update
+    leaves it in the offer's queue) or assignment, and a `work_item.queued` would tell
+    subscribers it waits: nothing is announced. The update is not lost: it is stored,
+    and applies when the item is requeued."""
     async def scenario() -> None:
         service = _service(Clock())
         await service.handle(_agent("ana", ["general", "vip"]))
         offer = _offer(await service.handle(_item("c1")))
         assert offer.data.queue == "general"
         recreated = _event(i.WorkItemCreated, "new-c1-again", "c1",
-                           i.WorkItemCreatedData(workstream="chat"))
-        assert await service.handle(recreated) == []
-        vip = i.WorkItemUpdatedData(attributes={"vip": True})
-        assert await service.handle(_event(i.WorkItemUpdated, "upd-1", "c1", vip)) == []
-        declined = await service.handle(_event(
-            i.AgentOfferDeclined, "dec-1", "c1",
-            i.OfferDeclinedData(offer_id=offer.data.offer_id, agent_id="ana")))
-        again = _offer(declined)
-        assert again.data.queue == "vip"
+                           i.WorkItemCreatedData(workstream="chat", attributes={"vip": True}))
+        assert await service.handle(recreated) == []  # a creation repeated moves nothing
+        plain = i.WorkItemUpdatedData(attributes={"vip": None})  # back to general's rule
+        assert await service.handle(_event(i.WorkItemUpdated, "upd-0", "c1", plain)) == []
+        urgent = i.WorkItemUpdatedData(priority=7)
+        assert await service.handle(_event(i.WorkItemUpdated, "upd-1", "c1", urgent)) == []
+        store = service.tenants["acme"].store
+        record = await store.get_item("c1")
+        assert record is not None and record.state == "offered"
+        assert record.item.priority == 7
         await service.handle(_event(
             i.AgentOfferAccepted, "acc-1", "c1",
-            i.OfferAcceptedData(offer_id=again.data.offer_id, agent_id="ana")))
-        late = i.WorkItemUpdatedData(attributes={"topic": "billing"})
-        assert await service.handle(_event(i.WorkItemUpdated, "upd-2", "c1", late)) == []
-        record = await service.tenants["acme"].store.get_item("c1")
+            i.OfferAcceptedData(offer_id=offer.data.offer_id, agent_id="ana")))
+        vip = i.WorkItemUpdatedData(attributes={"vip": True})
+        assert await service.handle(_event(i.WorkItemUpdated, "upd-2", "c1", vip)) == []
+        record = await store.get_item("c1")
         assert record is not None and record.state == "assigned"
+
+    run(scenario())
+
+
+def test_an_update_moving_an_item_on_offer_revokes_it_and_offers_it_from_the_new_queue(
+) -> None:
+    """C5: an item on offer is still unassigned. An update that sends it to another queue
+    revokes the offer, made for the old one (`item_requeued`), announces the new queue,
+    offers the item there, and gives the freed agent its next item. A redelivery of the
+    update yields the same events."""
+    async def scenario() -> None:
+        service = _service(Clock())
+        await service.handle(_agent("ana", ["general"]))
+        await service.handle(_agent("bo", ["vip"]))
+        offer = _offer(await service.handle(_item("c1")))
+        assert offer.data.agent_id == "ana"
+        assert _types(await service.handle(_item("c2"))) == [
+            "work_item.classified", "work_item.queued"]  # ana is full: c2 waits
+        update = _event(i.WorkItemUpdated, "upd-1", "c1",
+                        i.WorkItemUpdatedData(attributes={"vip": True}))
+        events = await service.handle(update)
+        assert _types(events) == ["offer.revoked", "work_item.classified",
+                                  "work_item.queued", "offer.issued", "offer.issued"]
+        revoked, _, queued, moved, next_item = events
+        assert (revoked.subject, revoked.data.offer_id, revoked.data.agent_id,
+                revoked.data.reason) == ("c1", offer.data.offer_id, "ana", "item_requeued")
+        assert queued.data.queue == "vip"
+        assert (moved.subject, moved.data.agent_id, moved.data.queue) == ("c1", "bo", "vip")
+        assert (next_item.subject, next_item.data.agent_id) == ("c2", "ana")
+        assert [encode(e) for e in await service.handle(update)] == [encode(e) for e in events]
+        late = await service.handle(_event(
+            i.AgentOfferAccepted, "acc-old", "c1",
+            i.OfferAcceptedData(offer_id=offer.data.offer_id, agent_id="ana")))
+        assert "assignment.created" not in _types(late)
+        store = service.tenants["acme"].store
+        record = await store.get_item("c1")
+        assert record is not None and (record.state, record.agent_id) == ("offered", "bo")
+
+    run(scenario())
+
+
+class _OfferRevokedMeanwhile:
+    """A store on which the item's offer is revoked (another worker's doing) between
+    the update's reads and its write, once."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.raced = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def upsert_item(self, event_id: str, item: Any, **kw: Any) -> Any:
+        if kw.get("revoking") and not self.raced:
+            self.raced = True
+            assert (await self._inner.revoke("meanwhile", kw["revoking"], now=T0)).ok
+        return await self._inner.upsert_item(event_id, item, **kw)
+
+
+def test_an_update_racing_a_change_of_its_item_reads_it_again() -> None:
+    """The update built an `offer.revoked` for an offer that is gone by its write: the
+    store refuses it, and the update, read again, announces no revocation of its own."""
+    async def scenario() -> None:
+        config = load_config(None)
+        backend = MemoryBackend()
+        racing = _OfferRevokedMeanwhile(backend.tenant("acme"))
+        stores = {t.id: racing if t.id == "acme" else backend.tenant(t.id)
+                  for t in config.tenants}
+        service = RoutingService(tenants_of(config, stores, "1-test"), clock=Clock())
+        await service.handle(_agent("ana", ["general"]))
+        await service.handle(_agent("bo", ["vip"]))
+        assert _offer(await service.handle(_item("c1"))).data.agent_id == "ana"
+        events = await service.handle(_event(
+            i.WorkItemUpdated, "upd-1", "c1", i.WorkItemUpdatedData(attributes={"vip": True})))
+        assert racing.raced
+        assert _types(events) == ["work_item.classified", "work_item.queued", "offer.issued"]
+        assert (events[1].data.queue, _offer(events).data.agent_id) == ("vip", "bo")
+
+    run(scenario())
+
+
+def test_an_update_leaving_an_item_on_offer_without_a_queue_revokes_the_offer() -> None:
+    """C3 and C5: no route and no fallback for the updated item: it is reported and kept
+    unqueued, and its offer from the old queue revoked."""
+    async def scenario() -> None:
+        config = load_config(None)
+        tenant = config.tenants[0]
+        chat = next(ws for ws in tenant.workstreams if ws.id == "chat")
+        strict = msgspec.structs.replace(chat, fallback_queue=None)
+        workstreams = [strict if ws is chat else ws for ws in tenant.workstreams]
+        config = msgspec.structs.replace(config, tenants=[
+            msgspec.structs.replace(tenant, workstreams=workstreams), *config.tenants[1:]])
+        backend = MemoryBackend()
+        service = RoutingService(tenants_of(
+            config, {t.id: backend.tenant(t.id) for t in config.tenants}, "1-test"),
+            clock=Clock())
+        await service.handle(_agent("ana", ["vip"]))
+        offer = _offer(await service.handle(_item("c1", vip=True)))
+        events = await service.handle(_event(
+            i.WorkItemUpdated, "upd-1", "c1", i.WorkItemUpdatedData(attributes={"vip": None})))
+        assert _types(events) == ["offer.revoked", "work_item.classification_failed"]
+        assert events[0].data.offer_id == offer.data.offer_id
+        record = await service.tenants["acme"].store.get_item("c1")
+        assert record is not None and record.state == "unqueued"
+        agent = await service.tenants["acme"].store.get_agent("ana")
+        assert agent is not None and agent.used_units == 0
 
     run(scenario())
 

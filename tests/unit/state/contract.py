@@ -551,6 +551,77 @@ async def test_an_update_of_an_item_no_queue_holds_is_kept_and_announces_nothing
     assert rec is not None and rec.state == "assigned"
 
 
+async def test_an_update_moving_an_item_on_offer_revokes_the_offer_and_queues_it(
+    store: Store,
+) -> None:
+    """C5: on offer, the item is still unassigned. An update that sends it away from the
+    offer's queue (to another or to none) revokes the offer the caller names, releases
+    what it held and places the item as a waiting one; in the offer's queue it keeps the
+    offer. The caller names the offer because its outputs announce the revocation: when
+    the store finds another (or none), nothing changes and the caller reads again."""
+    await offered(store)
+    same = await store.upsert_item("u0", item("i", attributes={"x": 1}), queue="q",
+                                   bucket=0, order_key=(NOW,), now=NOW + 1, outputs=["{}"],
+                                   revoking="")
+    assert (same.code, same.revoked, same.seq) == ("updated_not_waiting", (), None)
+    unexpected = await store.upsert_item("u1", item("i"), queue="r", bucket=0,
+                                         order_key=(NOW,), now=NOW + 2, outputs=["{}"],
+                                         revoking="")
+    assert (unexpected.ok, unexpected.code, unexpected.seq) == (
+        False, "conflict:item_state", None)
+    moved = await store.upsert_item("u1", item("i", attributes={"x": 2}), queue="r",
+                                    bucket=0, order_key=(NOW,), now=NOW + 2,
+                                    outputs=['{"id":"revoked"}'], revoking="o")
+    assert (moved.ok, moved.code, moved.revoked, moved.agent_id, moved.released) == (
+        True, "updated", ("o",), "x", True)
+    assert not moved.duplicate and moved.seq is not None and moved.version == 4
+    again = await store.upsert_item("u1", item("i"), queue="r", bucket=0,
+                                    order_key=(NOW,), now=NOW + 3, outputs=["{}"],
+                                    revoking="o")
+    assert again.duplicate and again.revoked == ("o",) and again.seq == moved.seq
+    assert again.outputs == ('{"id":"revoked"}',)
+    rec = await store.get_item("i")
+    assert rec is not None and (rec.state, rec.queue, rec.offer_id, rec.agent_id) == (
+        "queued", "r", None, None)
+    assert rec.item.attributes == {"x": 2}
+    assert await ids(store) == [] and await ids(store, "r") == ["i"]
+    offer, ag = await store.get_offer("o"), await store.get_agent("x")
+    assert offer is not None and offer.state == "revoked"
+    assert ag is not None and ag.used_units == 0  # released once, not on the redelivery
+    assert await store.due_offers(NOW + 999, 10) == []
+    assert (await store.accept("late", "o", now=NOW + 4)).code == "offer_revoked"
+    stale = await store.upsert_item("u2", item("i"), queue="q", bucket=0,
+                                    order_key=(NOW,), now=NOW + 4, outputs=["{}"],
+                                    revoking="o")  # read before the move: no offer now
+    assert stale.conflict and await ids(store, "r") == ["i"]
+    # offered again from its new queue, then left without one
+    await store.upsert_agent("ag2", agent("x", queues=("q", "r")), now=NOW + 5)
+    assert (await store.commit_offer("c2", commit("o2", "i", "x", rec.version, queue="r"),
+                                     now=NOW + 5)).ok
+    unqueued = await store.upsert_item("u3", item("i"), queue=None, bucket=0, order_key=(),
+                                       now=NOW + 6, outputs=["{}"], revoking="o2")
+    assert (unqueued.code, unqueued.revoked, unqueued.released) == ("updated", ("o2",), True)
+    rec = await store.get_item("i")
+    assert rec is not None and rec.state == "unqueued" and await ids(store, "r") == []
+    assert (await store.get_agent("x")).used_units == 0  # type: ignore[union-attr]
+
+
+async def test_a_creation_repeated_never_moves_an_item_on_offer(store: Store) -> None:
+    await offered(store)
+    kept = await store.upsert_item("u1", item("i"), queue="r", bucket=0, order_key=(NOW,),
+                                   now=NOW + 1, outputs=["{}"])
+    assert kept.not_waiting and kept.revoked == () and not kept.released
+    offer = await store.get_offer("o")
+    assert offer is not None and offer.state == "pending"
+    # the update that follows compares with the offer's queue, not the one just stored
+    same = await store.upsert_item("u2", item("i"), queue="q", bucket=0, order_key=(NOW,),
+                                   now=NOW + 2, outputs=["{}"], revoking="")
+    assert same.not_waiting
+    moved = await store.upsert_item("u3", item("i"), queue="r", bucket=0, order_key=(NOW,),
+                                    now=NOW + 3, outputs=["{}"], revoking="o")
+    assert moved.revoked == ("o",)
+
+
 async def test_items_past_their_ttl_are_due_until_handled_or_finished(store: Store) -> None:
     for item_id, at in (("late", NOW + 20), ("early", NOW + 10), ("never", NOW + 99)):
         await enqueue(store, item_id)

@@ -62,13 +62,20 @@ async def generate(seed: int, steps: int) -> list[Op]:
             continue
         if roll < 0.30 or not items:
             item_id = rng.choice(items) if items and rng.random() < 0.3 else f"i{counter}"
+            if pending and rng.random() < 0.15:  # an item on offer, for C5's moves
+                offered = await ref.get_offer(rng.choice(pending)[0])
+                item_id = offered.item_id if offered is not None else item_id
             if item_id not in items:
                 items.append(item_id)
             wi = WorkItem(id=item_id, created_at=now, priority=float(rng.randint(0, 3)),
                           attributes={"n": counter})
-            await emit(Op("upsert_item", eid, now, (wi,), (
-                ("queue", rng.choice((*QUEUES, None))), ("bucket", rng.randint(-1, 2)),
-                ("order_key", (-(wi.priority or 0.0), now)))))
+            queue = rng.choice((*QUEUES, None))
+            kw = (("queue", queue), ("bucket", rng.randint(-1, 2)),
+                  ("order_key", (-(wi.priority or 0.0), now)))
+            if rng.random() < 0.6:  # an update, naming the offer it moves the item from
+                kw += (("revoking", await _offer_left(ref, item_id, queue)),)
+            out = await emit(Op("upsert_item", eid, now, (wi,), kw))
+            pending = [(o, d) for o, d in pending if o not in out.revoked]
         elif roll < 0.42 or not agents:
             agent_id = rng.choice(agents) if agents and rng.random() < 0.5 else f"a{counter}"
             if agent_id not in agents:
@@ -131,6 +138,17 @@ async def generate(seed: int, steps: int) -> list[Op]:
                        if (await ref.get_offer(o)) is not None
                        and (await ref.get_offer(o)).state == "pending"]  # type: ignore[union-attr]
     return ops
+
+
+async def _offer_left(store: Store, item_id: str, queue: str | None) -> str:
+    """The offer an update of the item to `queue` revokes, as the router finds it."""
+    record = await store.get_item(item_id)
+    if record is None or record.state != "offered" or not record.offer_id:
+        return ""
+    offer = await store.get_offer(record.offer_id)
+    if offer is None or offer.state != "pending" or offer.queue == (queue or ""):
+        return ""
+    return offer.offer_id
 
 
 async def dump(store: Store, ops: list[Op]) -> dict[str, Any]:
