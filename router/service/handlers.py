@@ -90,22 +90,27 @@ class RoutingService:
 
     async def _updated(self, ctx: TenantRouting, event: i.WorkItemUpdated,
                        now: float) -> list[Event[Any]]:
-        for _ in range(CONFLICT_RETRIES):
+        for attempt in range(CONFLICT_RETRIES + 1):
             record = await ctx.store.get_item(event.subject)
             if record is None:
                 log.warning("%s: update for unknown item %s ignored", ctx.id, event.subject)
                 return []
             item = mapping.updated_work_item(record.item, event.data)
-            placed = await self._place(ctx, event, item, now, previous=record)
+            # The last attempt keeps any offer, so the update is stored whatever happens
+            # to the item meanwhile (an offer made for its old queue then stays).
+            keep_offer = attempt == CONFLICT_RETRIES
+            if keep_offer:
+                log.warning("%s: %s kept changing while an update placed it; stored, "
+                            "its offer kept", ctx.id, event.subject)
+            placed = await self._place(ctx, event, item, now, previous=record,
+                                       keep_offer=keep_offer)
             if placed is not None:
                 return placed
-        log.warning("%s: update of %s dropped: the item kept changing while it was placed",
-                    ctx.id, event.subject)
-        return []
+        raise AssertionError("an update that keeps the offer cannot conflict")
 
     async def _place(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
-                     now: float, *, previous: ItemRecord | None = None
-                     ) -> list[Event[Any]] | None:
+                     now: float, *, previous: ItemRecord | None = None,
+                     keep_offer: bool = False) -> list[Event[Any]] | None:
         """Classify, attach requirements, prioritize and queue (C3 to C6, P1 to P4); an
         update (`previous`: the item as read before it) re-runs all of it (C5). Then
         look for an agent. None: the item changed since `previous` was read."""
@@ -114,11 +119,11 @@ class RoutingService:
         if workstream is None:
             return await self._unclassified(ctx, event, item, out, now,
                                             f"unknown workstream {item.workstream!r}",
-                                            previous)
+                                            previous, keep_offer)
         result = classify(item, workstream, now, known_queues=ctx.queues.keys())
         if isinstance(result, ClassificationFailed):
             return await self._unclassified(ctx, event, item, out, now, result.reason,
-                                            previous)
+                                            previous, keep_offer)
         item = attach_requirements(item, workstream, now)
         queue = ctx.queues[result.queue]
         bucket, order_key = priority_key(item, queue, now)
@@ -133,30 +138,33 @@ class RoutingService:
             admitted = await self._cycles(ctx).admit(event.id, item, queue, workstream,
                                                      bucket, order_key, out.events, now)
             return [] if admitted is None else admitted
-        return await self._upserted(ctx, event, item, out, now, previous, queue=queue.id,
-                                    bucket=bucket, order_key=order_key)
+        return await self._upserted(ctx, event, item, out, now, previous, keep_offer,
+                                    queue=queue.id, bucket=bucket, order_key=order_key)
 
     async def _unclassified(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
                             out: Outputs, now: float, reason: str,
-                            previous: ItemRecord | None) -> list[Event[Any]] | None:
+                            previous: ItemRecord | None, keep_offer: bool
+                            ) -> list[Event[Any]] | None:
         """Reported, kept (unqueued), never dropped (C3)."""
         out.add(o.WorkItemClassificationFailed, item.id, o.WorkItemClassificationFailedData(
             workstream=item.workstream, reason=reason, config_version=ctx.config_version))
-        return await self._upserted(ctx, event, item, out, now, previous, queue=None,
-                                    bucket=0, order_key=())
+        return await self._upserted(ctx, event, item, out, now, previous, keep_offer,
+                                    queue=None, bucket=0, order_key=())
 
     async def _upserted(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
-                        out: Outputs, now: float, previous: ItemRecord | None, *,
-                        queue: str | None, bucket: int, order_key: Sequence[float]
-                        ) -> list[Event[Any]] | None:
+                        out: Outputs, now: float, previous: ItemRecord | None,
+                        keep_offer: bool, *, queue: str | None, bucket: int,
+                        order_key: Sequence[float]) -> list[Event[Any]] | None:
         """The store's upsert, with its outputs recorded in the same call; then an
         agent for the item, and the freed agent's next item. C5 re-places a still
         unassigned item: a waiting one, or one on offer that the update sends away from
         the offer's queue (the offer is revoked first). Nothing is announced for an item
         the store finds finished, or kept with its agent (on offer in the same queue,
         assigned, in wrap-up: the update applies if it is requeued). None: the item
-        changed since `previous` was read."""
-        moving = None if previous is None else await _offer_left(ctx, previous, queue)
+        changed since `previous` was read. `keep_offer`: the update keeps any offer, as
+        a creation repeated does (never None then)."""
+        moving = (None if previous is None or keep_offer
+                  else await _offer_left(ctx, previous, queue))
         revoked = self._out(ctx, event)
         if moving is not None:
             revoked.add(o.OfferRevoked, item.id, o.OfferRevokedData(
@@ -165,7 +173,8 @@ class RoutingService:
         outcome = await ctx.store.upsert_item(
             event.id, item, queue=queue, bucket=bucket, order_key=order_key, now=now,
             outputs=[encoded(e) for e in events],
-            revoking=None if previous is None else moving.offer_id if moving else "")
+            revoking=(None if previous is None or keep_offer
+                      else moving.offer_id if moving else ""))
         if outcome.conflict:
             return None
         if not outcome.ok or outcome.not_waiting:

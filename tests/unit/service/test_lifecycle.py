@@ -13,9 +13,11 @@ from router.config.load import load_config
 from router.contract import inputs as i
 from router.contract.codec import encode
 from router.contract.envelope import SCHEMA_VERSION, Event
+from router.service.cycles import CONFLICT_RETRIES
 from router.service.handlers import RoutingService
 from router.service.tenancy import tenants_of
 from router.state.memory_store import MemoryBackend
+from router.state.model import OfferCommit
 from router.streams.sweeper import Sweeper
 
 T0 = 1_750_000_000.0
@@ -223,6 +225,50 @@ def test_an_update_racing_a_change_of_its_item_reads_it_again() -> None:
         assert racing.raced
         assert _types(events) == ["work_item.classified", "work_item.queued", "offer.issued"]
         assert (events[1].data.queue, _offer(events).data.agent_id) == ("vip", "bo")
+
+    run(scenario())
+
+
+class _OfferChurn(_OfferRevokedMeanwhile):
+    """A store on which, before every write of an update that moves its item, the
+    item's offer is revoked and the item offered again from its old queue."""
+
+    async def upsert_item(self, event_id: str, item: Any, **kw: Any) -> Any:
+        if kw.get("revoking"):
+            inner = self._inner
+            assert (await inner.revoke(f"churn-r-{kw['revoking']}", kw["revoking"],
+                                       now=T0)).ok
+            record = await inner.get_item(item.id)
+            again = OfferCommit(offer_id=f"{kw['revoking']}+", item_id=item.id,
+                                agent_id="ana", queue="general",
+                                item_version=record.version, units=30, profiles=("chat",),
+                                profile_defaults={"chat": 3}, deadline=T0 + 60)
+            assert (await inner.commit_offer(f"churn-c-{kw['revoking']}", again,
+                                             now=T0)).ok
+        return await self._inner.upsert_item(event_id, item, **kw)
+
+
+def test_an_update_whose_item_keeps_changing_is_stored_and_its_offer_kept() -> None:
+    """However often the item's offer changes under it, the update is not lost: the
+    last attempt stores it and leaves the item with the offer it has then."""
+    async def scenario() -> None:
+        config = load_config(None)
+        backend = MemoryBackend()
+        churn = _OfferChurn(backend.tenant("acme"))
+        stores = {t.id: churn if t.id == "acme" else backend.tenant(t.id)
+                  for t in config.tenants}
+        service = RoutingService(tenants_of(config, stores, "1-test"), clock=Clock())
+        await service.handle(_agent("ana", ["general"]))
+        await service.handle(_agent("bo", ["vip"]))
+        await service.handle(_item("c1"))
+        vip = i.WorkItemUpdatedData(attributes={"vip": True})
+        assert await service.handle(_event(i.WorkItemUpdated, "upd-1", "c1", vip)) == []
+        record = await churn.get_item("c1")
+        assert record is not None and record.state == "offered"
+        assert record.item.attributes == {"vip": True} and record.agent_id == "ana"
+        offer = await churn.get_offer(record.offer_id)
+        assert offer is not None and (offer.state, offer.queue) == ("pending", "general")
+        assert record.offer_id.count("+") == CONFLICT_RETRIES
 
     run(scenario())
 
