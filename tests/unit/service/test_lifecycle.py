@@ -160,8 +160,7 @@ def test_an_update_moving_an_item_on_offer_revokes_it_and_offers_it_from_the_new
     update yields the same events."""
     async def scenario() -> None:
         service = _service(Clock())
-        await service.handle(_agent("ana", ["general"]))
-        await service.handle(_agent("bo", ["vip"]))
+        await _two_queues(service)
         offer = _offer(await service.handle(_item("c1")))
         assert offer.data.agent_id == "ana"
         assert _types(await service.handle(_item("c2"))) == [
@@ -189,6 +188,21 @@ def test_an_update_moving_an_item_on_offer_revokes_it_and_offers_it_from_the_new
     run(scenario())
 
 
+def _service_on(wrap: Any) -> tuple[RoutingService, Any]:
+    """A service whose acme store is wrapped by `wrap`, with ana in general and bo in vip."""
+    config = load_config(None)
+    backend = MemoryBackend()
+    wrapped = wrap(backend.tenant("acme"))
+    stores = {t.id: wrapped if t.id == "acme" else backend.tenant(t.id)
+              for t in config.tenants}
+    return RoutingService(tenants_of(config, stores, "1-test"), clock=Clock()), wrapped
+
+
+async def _two_queues(service: RoutingService) -> None:
+    await service.handle(_agent("ana", ["general"]))
+    await service.handle(_agent("bo", ["vip"]))
+
+
 class _OfferRevokedMeanwhile:
     """A store on which the item's offer is revoked (another worker's doing) between
     the update's reads and its write, once."""
@@ -211,14 +225,8 @@ def test_an_update_racing_a_change_of_its_item_reads_it_again() -> None:
     """The update built an `offer.revoked` for an offer that is gone by its write: the
     store refuses it, and the update, read again, announces no revocation of its own."""
     async def scenario() -> None:
-        config = load_config(None)
-        backend = MemoryBackend()
-        racing = _OfferRevokedMeanwhile(backend.tenant("acme"))
-        stores = {t.id: racing if t.id == "acme" else backend.tenant(t.id)
-                  for t in config.tenants}
-        service = RoutingService(tenants_of(config, stores, "1-test"), clock=Clock())
-        await service.handle(_agent("ana", ["general"]))
-        await service.handle(_agent("bo", ["vip"]))
+        service, racing = _service_on(_OfferRevokedMeanwhile)
+        await _two_queues(service)
         assert _offer(await service.handle(_item("c1"))).data.agent_id == "ana"
         events = await service.handle(_event(
             i.WorkItemUpdated, "upd-1", "c1", i.WorkItemUpdatedData(attributes={"vip": True})))
@@ -252,14 +260,8 @@ def test_an_update_whose_item_keeps_changing_is_stored_and_its_offer_kept() -> N
     """However often the item's offer changes under it, the update is not lost: the
     last attempt stores it and leaves the item with the offer it has then."""
     async def scenario() -> None:
-        config = load_config(None)
-        backend = MemoryBackend()
-        churn = _OfferChurn(backend.tenant("acme"))
-        stores = {t.id: churn if t.id == "acme" else backend.tenant(t.id)
-                  for t in config.tenants}
-        service = RoutingService(tenants_of(config, stores, "1-test"), clock=Clock())
-        await service.handle(_agent("ana", ["general"]))
-        await service.handle(_agent("bo", ["vip"]))
+        service, churn = _service_on(_OfferChurn)
+        await _two_queues(service)
         await service.handle(_item("c1"))
         vip = i.WorkItemUpdatedData(attributes={"vip": True})
         assert await service.handle(_event(i.WorkItemUpdated, "upd-1", "c1", vip)) == []
