@@ -90,23 +90,25 @@ class RoutingService:
 
     async def _updated(self, ctx: TenantRouting, event: i.WorkItemUpdated,
                        now: float) -> list[Event[Any]]:
-        for attempt in range(CONFLICT_RETRIES + 1):
-            record = await ctx.store.get_item(event.subject)
-            if record is None:
-                log.warning("%s: update for unknown item %s ignored", ctx.id, event.subject)
-                return []
-            item = mapping.updated_work_item(record.item, event.data)
-            # The last attempt keeps any offer, so the update is stored whatever happens
-            # to the item meanwhile (an offer made for its old queue then stays).
-            keep_offer = attempt == CONFLICT_RETRIES
-            if keep_offer:
-                log.warning("%s: %s kept changing while an update placed it; stored, "
-                            "its offer kept", ctx.id, event.subject)
-            placed = await self._place(ctx, event, item, now, previous=record,
-                                       keep_offer=keep_offer)
+        for _ in range(CONFLICT_RETRIES):
+            placed = await self._update_once(ctx, event, now, keep_offer=False)
             if placed is not None:
                 return placed
-        raise AssertionError("an update that keeps the offer cannot conflict")
+        # The last attempt keeps any offer, so the update is stored whatever happens to
+        # the item meanwhile (an offer made for its old queue then stays).
+        log.warning("%s: %s kept changing while an update placed it; stored, its offer "
+                    "kept", ctx.id, event.subject)
+        return await self._update_once(ctx, event, now, keep_offer=True) or []
+
+    async def _update_once(self, ctx: TenantRouting, event: i.WorkItemUpdated, now: float,
+                           *, keep_offer: bool) -> list[Event[Any]] | None:
+        record = await ctx.store.get_item(event.subject)
+        if record is None:
+            log.warning("%s: update for unknown item %s ignored", ctx.id, event.subject)
+            return []
+        item = mapping.updated_work_item(record.item, event.data)
+        return await self._place(ctx, event, item, now, previous=record,
+                                 keep_offer=keep_offer)
 
     async def _place(self, ctx: TenantRouting, event: Event[Any], item: WorkItem,
                      now: float, *, previous: ItemRecord | None = None,
@@ -163,8 +165,8 @@ class RoutingService:
         assigned, in wrap-up: the update applies if it is requeued). None: the item
         changed since `previous` was read. `keep_offer`: the update keeps any offer, as
         a creation repeated does (never None then)."""
-        moving = (None if previous is None or keep_offer
-                  else await _offer_left(ctx, previous, queue))
+        moves = previous is not None and not keep_offer
+        moving = await _offer_left(ctx, previous, queue) if previous and moves else None
         revoked = self._out(ctx, event)
         if moving is not None:
             revoked.add(o.OfferRevoked, item.id, o.OfferRevokedData(
@@ -173,8 +175,7 @@ class RoutingService:
         outcome = await ctx.store.upsert_item(
             event.id, item, queue=queue, bucket=bucket, order_key=order_key, now=now,
             outputs=[encoded(e) for e in events],
-            revoking=(None if previous is None or keep_offer
-                      else moving.offer_id if moving else ""))
+            revoking=(moving.offer_id if moving else "") if moves else None)
         if outcome.conflict:
             return None
         if not outcome.ok or outcome.not_waiting:

@@ -266,7 +266,7 @@ end
 -- `queue`, revoking that offer, which the caller must name (`expected`, '' = none): it
 -- built the outputs for it. A creation repeated never moves an item on offer.
 local function upsert_item(ik, id, snap, queue, member, update, expected)
-  local f = redis.call('HMGET', ik, 'st', 'o', 'a')
+  local f = redis.call('HMGET', ik, 'st', 'o', 'a', 'h')
   local st = f[1]
   if st == 'closed' or st == 'cancelled' then
     return {ok = false, code = 'terminal', item_id = id}
@@ -286,7 +286,7 @@ local function upsert_item(ik, id, snap, queue, member, update, expected)
     unqueue(ik, st)
   elseif moving ~= '' then
     -- Still unassigned (C5), and its offer was made for the queue it leaves.
-    res.released = redis.call('HGET', ik, 'h') == '1'
+    res.released = f[4] == '1'
     close_offer(moving, 'revoked')
     res.revoked = {moving}
     res.agent_id = f[3]
