@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[str | None]]
 """Returns None when ready, or the reason it is not."""
+MoreMetrics = Callable[[], Awaitable[bytes]]
+"""Exposition text of families another process keeps (the outbox relay's), appended."""
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -28,9 +30,12 @@ def parse_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def build_web_app(ready: ReadinessCheck, registry: CollectorRegistry = REGISTRY) -> web.Application:
+def build_web_app(ready: ReadinessCheck, registry: CollectorRegistry = REGISTRY,
+                  appended: MoreMetrics | None = None) -> web.Application:
     async def metrics(_request: web.Request) -> web.Response:
         body = generate_latest(registry)
+        if appended is not None:
+            body += await appended()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def livez(_request: web.Request) -> web.Response:
@@ -52,14 +57,19 @@ def build_web_app(ready: ReadinessCheck, registry: CollectorRegistry = REGISTRY)
 class HttpEndpoints(Service):
     """Runs the endpoints inside the worker's event loop, started and stopped with it."""
 
-    def __init__(self, address: str, ready: ReadinessCheck, **kwargs: Any) -> None:
+    def __init__(self, address: str, ready: ReadinessCheck, *,
+                 registry: CollectorRegistry = REGISTRY, appended: MoreMetrics | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._host, self._port = parse_address(address)
         self._ready = ready
+        self._registry = registry
+        self._appended = appended
         self._runner: web.AppRunner | None = None
 
     async def on_start(self) -> None:
-        self._runner = web.AppRunner(build_web_app(self._ready), access_log=None)
+        self._runner = web.AppRunner(build_web_app(self._ready, self._registry, self._appended),
+                                     access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()

@@ -50,6 +50,8 @@ key                                   type    content
 ``P outbox:skipped``                  set     slots the relay stopped waiting for
 ``P outbox:late``                     list    payloads filled after their slot was skipped
 ``P outbox:lease``                    string  id of the worker whose relay publishes
+``P outbox:wake``                     channel a commit that finds the outbox published,
+                                              and every fill, publish to it
 ====================================  ======  =========================================
 """
 
@@ -165,3 +167,8 @@ def outbox_late(tenant: str) -> str:
 
 def outbox_lease(tenant: str) -> str:
     return f"{prefix(tenant)}outbox:lease"
+
+
+def outbox_wake(tenant: str) -> str:
+    """A pub/sub channel, not a key: what the relay waits on between rounds."""
+    return f"{prefix(tenant)}outbox:wake"

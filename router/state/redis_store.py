@@ -592,7 +592,7 @@ class RedisStore:
             "outbox_fill",
             [keys.outbox_slots(t), keys.outbox_cursor(t), keys.outbox_skipped(t),
              keys.outbox_late(t)],
-            [str(seq), codec.outputs_arg(outputs)],
+            [str(seq), codec.outputs_arg(outputs), keys.outbox_wake(t)],
         )
 
     async def recorded(self, event_id: str) -> Outcome | None:

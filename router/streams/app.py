@@ -4,12 +4,12 @@ The application is built by a function rather than at import time so that the CL
 tests and the demo can each give it their own settings (topic prefix, broker, Redis).
 Agents stay thin: they turn a Kafka record into an `InboundMessage` and hand it to the
 topic's `Ingest`, whose handler calls the routing service. The service's commits put the
-outputs in the tenant's outbox in Redis; the `OutboxRelay` publishes them in commit order.
+outputs in the tenant's outbox in Redis; the `OutboxRelay`, in a process the worker starts
+(`RelayProcess`), publishes them in commit order.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
@@ -33,18 +33,15 @@ from router.observability import metrics
 from router.observability.collector import StateCollector, tenants_by_id
 from router.observability.http import HttpEndpoints
 from router.observability.lag import LagReporter
-from router.observability.outputs import init_tenant_series, observe_outputs
+from router.observability.relay_metrics import worker_registry
 from router.service.handlers import RoutingService
 from router.service.tenancy import tenants_of
 from router.settings import Settings
-from router.state.outbox import RedisOutbox
 from router.state.redis_store import RedisBackend
 from router.streams import delivery
 from router.streams.batching import take_ready
 from router.streams.ingest import InboundMessage, Ingest
-from router.streams.output_producer import OutputProducer
-from router.streams.relay import OutboxRelay
-from router.streams.relay_thread import RelayThread
+from router.streams.relay_process import RelayProcess
 from router.streams.sweeper import Sweeper
 from router.streams.window import BatchWindow
 from router.topics import (
@@ -124,31 +121,21 @@ def build_app(settings: Settings) -> faust.App:
     dead_letter = _raw_topic(app, topic_name(settings, DEAD_LETTER))
     timers = _raw_topic(app, topic_name(settings, TIMERS))
 
-    # Outputs go out through librdkafka (see output_producer.py); timers and dead
-    # letters through Faust's own producer.
-    output_producer = OutputProducer(settings.kafka_bootstrap)
+    # Outputs go out from the relay's own process (relay_child.py), through librdkafka;
+    # timers and dead letters through Faust's own producer.
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    # The relay runs on a thread and loop of its own (relay_thread.py), with a Redis
-    # connection of its own: on the shared one its take and ack would also wait behind
-    # every pipelined batch of commits sent before them.
-    relay_backend = RedisBackend.from_url(settings.redis_url)
-    relay = RelayThread(
-        OutboxRelay([RedisOutbox(relay_backend, t, owner) for t in sorted(known_tenants)],
-                    output_producer.send_batch, settings.topic_prefix,
-                    observe=observe_outputs),
-        close=relay_backend.aclose)
+    relay = RelayProcess(settings, owner)
     # State gauges come from the worker that publishes the tenant's outputs: one per tenant.
     state_stats = StateCollector(backend, tenants_by_id(service.tenants.values()),
                                  is_reporter=lambda tenant: tenant in relay.holding)
     lag_stats = LagReporter(lambda: app.consumer)
 
     async def route(event: Event[Any], _message: InboundMessage) -> None:
-        # Handled once its outputs are in the outbox: the relay publishes them.
+        # Handled once its outputs are in the outbox: the relay publishes them (woken by
+        # the commit itself, relay_child.py).
         await service.handle(event)
-        relay.wake()
 
     metrics.init_input_series(INPUT_TOPICS)
-    init_tenant_series(config.tenants)
     for suffix in INPUT_TOPICS:
         ingest = Ingest(
             suffix=suffix,
@@ -179,6 +166,8 @@ def build_app(settings: Settings) -> faust.App:
     async def readiness() -> str | None:
         if app.rebalancing or app.rebalancing_count == 0:
             return "waiting for a partition assignment"
+        if not relay.running:
+            return "the outbox relay process is not running (restarting)"
         try:
             await backend.client.ping()
         except Exception as exc:  # any failure to answer means not ready
@@ -207,19 +196,16 @@ def build_app(settings: Settings) -> faust.App:
         """Publishes the outboxes until the worker stops, then hands the leases over."""
 
         async def on_start(self) -> None:
-            relay.start()
+            await relay.start()
 
         async def on_stop(self) -> None:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, relay.stop)
-            left = await loop.run_in_executor(None, output_producer.close)
-            if left:  # unacknowledged, so the next lease holder publishes them again
-                log.warning("%d output records were not delivered before stopping", left)
+            await relay.stop()
 
     @app.service
     class Endpoints(HttpEndpoints):
         def __init__(self, **kwargs: Any) -> None:
-            super().__init__(settings.http_address, readiness, **kwargs)
+            super().__init__(settings.http_address, readiness, registry=worker_registry(),
+                             appended=relay.metrics_text, **kwargs)
 
     return app
 

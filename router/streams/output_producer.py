@@ -44,8 +44,8 @@ class OutputProducer:
     once per record before the success is dropped. So delivery cannot be read without a
     flush or poll, each of which gives the interpreter up and waits to get it back.
 
-    The flush blocks the calling thread, which is meant to be the relay's own
-    (relay_thread.py): its loop has nothing else to run meanwhile, and a flush handed to
+    The flush blocks the calling thread, which is meant to be the relay process.s
+    (relay_child.py): its loop has nothing else to run meanwhile, and a flush handed to
     an executor cost two thread hops per batch, each a wait for the interpreter while the
     worker's thread held it (several milliseconds under load)."""
 

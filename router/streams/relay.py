@@ -86,7 +86,8 @@ class OutboxRelay:
         """Tenants whose lease this relay held at its last look."""
 
     def wake(self) -> None:
-        """New outputs were committed here: publish now rather than at the next poll."""
+        """New outputs were committed (a commit's wake message): publish now rather than
+        at the next poll."""
         self._wakeup.set()
 
     async def run(self, stopping: asyncio.Event) -> None:

@@ -35,6 +35,8 @@ local function k_wrapup_due() return P .. 'wrapup:due' end
 local function k_item_expiries() return P .. 'items:expiry' end
 local function k_outbox_seq() return P .. 'outbox:seq' end
 local function k_outbox_slots() return P .. 'outbox:slots' end
+local function k_outbox_cursor() return P .. 'outbox:cursor' end
+local function c_outbox_wake() return P .. 'outbox:wake' end
 local function k_agents_cv() return P .. 'agents:cv' end
 local function k_agents_cvs() return P .. 'agents:cvs' end
 local function k_agents() return P .. 'agents' end
@@ -92,6 +94,7 @@ end
 -- outputs were given, left '' (reserved) for the caller to fill from the outcome.
 -- The outcome recorded for a replay carries the outputs (spliced in as given, not
 -- decoded and encoded again); the one returned now does not, since the caller gave them.
+-- A commit that finds every earlier slot published wakes the relay (outbox:wake).
 -- Several entries share one write of each kind; returns the encoded outcomes.
 local function record_outcomes(entries)
   local slots = 0
@@ -105,7 +108,14 @@ local function record_outcomes(entries)
   end
   local slot_args, seen_args, result_args, encs = {}, {}, {}, {}
   local n = 0
-  if slots > 0 then n = redis.call('INCRBY', k_outbox_seq(), slots) - slots end
+  if slots > 0 then
+    n = redis.call('INCRBY', k_outbox_seq(), slots) - slots
+    -- The relay waits for this when it has published every slot: a relay with slots
+    -- still to acknowledge takes the new ones with that acknowledgement.
+    if n == num(redis.call('GET', k_outbox_cursor())) then
+      redis.call('PUBLISH', c_outbox_wake(), '')
+    end
+  end
   for i, e in ipairs(entries) do
     local res, outs = e[2], e[4]
     if e[3] and outs ~= '[]' then
