@@ -1,11 +1,12 @@
-"""CPU time the worker and Redis spend per routed item, phase by phase.
+"""CPU time the worker, its relay and Redis spend per routed item, phase by phase.
 
 Why: on a shared machine wall-clock figures swing with whatever else runs (bare Kafka
 alone varied threefold between runs of one day here), while the CPU the router's own
 processes spend per item moves much less. It is the figure that compares two versions
 of the code measured at different times.
 
-Beside the two processes, three figures that say what a run's other figures mean:
+The worker's figure leaves out its outbox relay, a process of its own, counted beside
+it. Beside those, three figures that say what a run's other figures mean:
 Redis's forks (AOF rewrites and snapshots, which Redis's own figure leaves out), the
 whole machine's busy CPU (the broker and the benchmark's clients included: the cores
 divided by it are the rate at which the machine would run out of CPU), and the CPU the
@@ -37,6 +38,19 @@ def process_cpu_s(pid: int, proc: Path = Path("/proc")) -> float:
     fields = text[text.rindex(")") + 2:].split()
     utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat(5)
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s(pid: int, proc: Path = Path("/proc")) -> float:
+    """CPU seconds of a process's running children (the worker's relay process)."""
+    total = 0.0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if int(text[text.rindex(")") + 2:].split()[1]) == pid:  # field 4, the parent
+            total += process_cpu_s(int(stat.parent.name), proc)
+    return total
 
 
 def redis_cpu_s(client: redis.Redis) -> tuple[float, float]:
@@ -75,8 +89,8 @@ def machine_meter() -> dict[str, float]:
 def meter(worker_pid: int, client: redis.Redis) -> Meter:
     def read() -> dict[str, float]:
         own, forks = redis_cpu_s(client)
-        return {"worker": process_cpu_s(worker_pid), "Redis": own, "Redis forks": forks,
-                **machine_meter()}
+        return {"worker": process_cpu_s(worker_pid), "relay": children_cpu_s(worker_pid),
+                "Redis": own, "Redis forks": forks, **machine_meter()}
 
     return read
 

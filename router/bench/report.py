@@ -125,7 +125,8 @@ def _stage_table(result: BenchResult) -> list[str]:
         "the benchmark's consumer. Same machine, same wall clock; Kafka timestamps are "
         "whole milliseconds. Percentiles of the parts do not add up to the whole's.",
         "",
-        "CPU per item is what the worker process and Redis spent over the phase (from "
+        "CPU per item is what the worker process, its outbox relay process and Redis "
+        "spent over the phase (from "
         "publish to the last offer, or the last assignment in the full lifecycle, idle "
         "moments included), divided by the items "
         "offered: steadier than wall-clock figures when other work shares the machine. "

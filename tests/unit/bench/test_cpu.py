@@ -9,7 +9,13 @@ from pathlib import Path
 
 import redis
 
-from router.bench.cpu import machine_cpu_s, per_item, process_cpu_s, redis_cpu_s
+from router.bench.cpu import (
+    children_cpu_s,
+    machine_cpu_s,
+    per_item,
+    process_cpu_s,
+    redis_cpu_s,
+)
 
 
 def test_process_cpu_counts_user_and_system_time_past_an_awkward_command_name(
@@ -22,6 +28,22 @@ def test_process_cpu_counts_user_and_system_time_past_an_awkward_command_name(
     assert process_cpu_s(42, tmp_path) == 4.0
     assert math.isnan(process_cpu_s(43, tmp_path))
     assert process_cpu_s(os.getpid()) > 0  # this very test process, where /proc exists
+
+
+def test_children_cpu_adds_up_the_processes_whose_parent_is_the_worker(tmp_path: Path) -> None:
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def process(pid: int, parent: int, seconds: int) -> None:
+        fields = ["S", str(parent), *["0"] * 9, str(seconds * ticks), "0", *["0"] * 30]
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} (a (b)) {' '.join(fields)}\n")
+
+    process(42, 1, 5)  # the worker
+    process(50, 42, 2)  # its relay
+    process(51, 42, 1)
+    process(60, 7, 9)  # someone else's
+    assert children_cpu_s(42, tmp_path) == 3.0
+    assert children_cpu_s(50, tmp_path) == 0.0
 
 
 def test_cpu_per_item_over_a_phase() -> None:
