@@ -98,21 +98,46 @@ class MultiplexedConnection:
         """The replies to the commands `packed` (by `pack`), in order; error replies as
         exception values. Packing is the caller's, before anything is queued: a command
         that cannot be packed must fail alone, not shift every later reply."""
-        writer = await self._connected()
-        data = b"".join(packed)
+        future = self.send_now(packed)
+        if future is None:
+            await self._connected()
+            future = self.send_now(packed)
+            if future is None:  # lost again at once: fail as a lost connection does
+                raise RedisConnectionError("Redis connection closed while connecting")
+        await self.drained()
+        return await future
+
+    def send_now(self, packed: Sequence[bytes]) -> asyncio.Future[list[Any]] | None:
+        """Writes the commands at once, without a turn of the event loop, and returns
+        the future of their replies; None when there is no open connection of this loop
+        to write on (`execute` connects first). Why: a caller that has just finished a
+        large command should have Redis start on it while the worker prepares the next,
+        not one or more loop turns later, behind whatever else the loop has ready."""
+        writer = self._writer
         loop = asyncio.get_running_loop()
+        if writer is None or self._loop is not loop or writer.is_closing():
+            return None
         future: asyncio.Future[list[Any]] = loop.create_future()
         if not self._slots:  # the wait for a reply starts now, not at the last one
             self._answered_at = loop.time()
         self._slots.append(_Slot(len(packed), future))
         try:
-            writer.write(data)
-            if writer.transport.get_write_buffer_size() > 4 * READ_CHUNK:
-                await writer.drain()
+            writer.write(b"".join(packed))
         except BaseException as exc:  # the slot may be half written: start afresh
             self._abandon(RedisConnectionError(f"Redis write failed: {exc!r}"))
             raise
-        return await future
+        return future
+
+    async def drained(self) -> None:
+        """Waits while more than a few reads' worth of requests are still unsent, so a
+        Redis that falls behind slows its callers instead of growing the buffer."""
+        writer = self._writer
+        if writer is not None and writer.transport.get_write_buffer_size() > 4 * READ_CHUNK:
+            try:
+                await writer.drain()
+            except Exception as exc:  # the connection is gone; a cancel leaves it be
+                self._abandon(RedisConnectionError(f"Redis write failed: {exc!r}"))
+                raise
 
     async def _connected(self) -> asyncio.StreamWriter:
         loop = asyncio.get_running_loop()

@@ -7,7 +7,7 @@ tenant's hash tag, so it runs on one shard, atomically.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, cast
 
 from msgspec import structs
@@ -218,15 +218,22 @@ class RedisStore:
         committed = codec.decode_outcome(reply[3], bool(reply[2]), offer_event_id)
         return upserted, _given(committed, bool(reply[2]), offer_outputs)
 
-    async def _admit_many(self, admissions: Sequence[list[Any]]
-                          ) -> list[list[Any] | BaseException]:
+    def _admit_many(self, admissions: Sequence[list[Any]]
+                    ) -> Awaitable[list[list[Any] | BaseException]]:
+        """Queues the call for its write at once (Scripts.start): the admissions of a
+        batch are encoded one after another, and Redis runs each call while the worker
+        encodes the next."""
         t = self._tenant
         # The event, its time and its outputs come with each admission (admit_items.lua).
         flat = [*self._common_args("", 0.0, None), str(len(admissions))]
         for args in admissions:
             flat.extend(args)
-        replies = await self._b.scripts.run(
-            "admit_items", [keys.seen_events(t), keys.results(t)], flat)
+        return self._admitted(self._b.scripts.start(
+            "admit_items", [keys.seen_events(t), keys.results(t)], flat))
+
+    @staticmethod
+    async def _admitted(call: Awaitable[Any]) -> list[list[Any] | BaseException]:
+        replies = await call
         return [ResponseError(codec.text(reply[1])) if reply[0] == ADMISSION_FAILED
                 else list(reply) for reply in replies]
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -59,56 +60,91 @@ def source(name: str) -> str:
 
 
 FLUSH_MAX = 64
-"""Calls per pipelined write (see AutoPipeline)."""
+"""Calls per pipelined write at most (see AutoPipeline)."""
+FLUSH_BYTES = 1 << 16
+"""A write goes out as soon as the calls waiting for it come to this many bytes, without
+waiting for the end of the loop turn (see AutoPipeline)."""
 
 
 class AutoPipeline:
     """EVALSHAs issued in the same turn of the event loop, sent as one pipeline.
 
-    A call queues its command and waits on a future (a TurnBatch: the first call of a
-    turn schedules the flush with `call_soon`, which runs after every task already
-    scheduled for this turn had its go, so concurrent callers share a flush while a lone
-    caller waits one loop hop). Errors are per call (NOSCRIPT stays the caller's to
+    A call is packed at once and waits on a future. Calls queue for the next write,
+    which goes out at the end of the turn (`call_soon`, which runs after every task
+    already scheduled for this turn had its go, so concurrent callers share a write
+    while a lone caller waits one loop hop), or at once when the calls queued reach
+    FLUSH_MAX or FLUSH_BYTES. Errors are per call (NOSCRIPT stays the caller's to
     handle); a connection failure fails every call of its write.
 
-    A turn's calls go out as writes of at most FLUSH_MAX, one after the other on the same
-    connection (so still in order), and each write's callers resume when its own replies
-    are in. Why: under load a turn held a thousand commits, about a quarter of a second
-    of Redis time, and all thousand callers waited for the last reply while the worker
-    had nothing else to do; Redis then idled while they all ran. Traced in a sustained
-    run, such a write took 600 to 990 ms from send to its last reply. With smaller writes
-    the first callers go on while Redis runs the rest.
+    Why writes of at most FLUSH_MAX calls, each of whose callers resume when its own
+    replies are in: under load a turn held a thousand commits, about a quarter of a
+    second of Redis time, and all thousand callers waited for the last reply while the
+    worker had nothing else to do; Redis then idled while they all ran. Why a full
+    write goes out at once, from the call that filled it: a batch's admissions are
+    encoded one after another in one turn, and a write left for the end of the turn
+    (and for the tasks between) kept Redis idle while the worker encoded the rest, then
+    the worker idle while Redis ran them all; traced in a sustained run, the worker
+    and Redis took turns, each about half busy.
     """
 
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
         self.connection = _multiplexed(client)
         """Our own pipelined connection when the client's is plain TCP, else None
-        (redis-py's pipeline then)."""
-        self._turns: TurnBatch[tuple[Any, ...], Any] = TurnBatch(self._send, FLUSH_MAX)
+        (redis-py's pipeline then, a turn's calls together)."""
+        self._turns: TurnBatch[tuple[Any, ...], Any] = TurnBatch(self._via_redis_py,
+                                                                  FLUSH_MAX)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._packed: list[bytes] = []
+        self._waiters: list[asyncio.Future[Any]] = []
+        self._bytes = 0
+        self._connecting: set[asyncio.Future[list[Any]]] = set()
 
     def evalsha(self, *args: Any) -> asyncio.Future[Any]:
-        return self._turns.submit(args)
-
-    async def _send(self, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
-        """One write of `calls`; each reply, or error, in their order."""
+        """Queues the call for the next write (sent at once if this call fills it)."""
         connection = self.connection
         if connection is None:
-            return await self._via_redis_py(calls)
-        answers: list[Any] = [None] * len(calls)
-        packed: list[bytes] = []
-        sent: list[int] = []
-        for index, args in enumerate(calls):
-            try:
-                packed.append(pack(("EVALSHA", *args)))
-            except Exception as exc:  # the protocol cannot carry an argument: fails alone
-                answers[index] = exc
-                continue
-            sent.append(index)
-        if packed:
-            for index, reply in zip(sent, await connection.execute(packed), strict=True):
-                answers[index] = reply
-        return answers
+            return self._turns.submit(args)
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # calls queued on a loop that stopped never go out
+            self._loop, self._packed, self._waiters, self._bytes = loop, [], [], 0
+        future: asyncio.Future[Any] = loop.create_future()
+        try:
+            packed = pack(("EVALSHA", *args))
+        except Exception as exc:  # the protocol cannot carry an argument: fails alone
+            future.set_exception(exc)
+            return future
+        self._packed.append(packed)
+        self._waiters.append(future)
+        self._bytes += len(packed)
+        if len(self._packed) >= FLUSH_MAX or self._bytes >= FLUSH_BYTES:
+            self._write()
+        elif len(self._packed) == 1:
+            loop.call_soon(self._write)
+        return future
+
+    async def drained(self) -> None:
+        """See MultiplexedConnection.drained."""
+        if self.connection is not None:
+            await self.connection.drained()
+
+    def _write(self) -> None:
+        packed, waiters = self._packed, self._waiters
+        if not packed:  # written already, by the call that filled it
+            return
+        self._packed, self._waiters, self._bytes = [], [], 0
+        connection = self.connection
+        assert connection is not None
+        try:
+            replies = connection.send_now(packed)
+        except Exception as exc:  # the connection failed under the write
+            _hand_out(waiters, exc)
+            return
+        if replies is None:  # no connection yet (or lost): open one, then write
+            replies = asyncio.ensure_future(connection.execute(packed))
+            self._connecting.add(replies)  # the loop keeps only weak references to tasks
+            replies.add_done_callback(self._connecting.discard)
+        replies.add_done_callback(partial(_replied, waiters))
 
     async def _via_redis_py(self, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
         if len(calls) == 1:
@@ -123,6 +159,30 @@ class AutoPipeline:
             return await self._client.evalsha(*args)
         except Exception as exc:  # handed to the waiter, as a pipeline's errors are
             return exc
+
+
+def _replied(waiters: list[asyncio.Future[Any]], replies: asyncio.Future[list[Any]]) -> None:
+    if replies.cancelled():
+        _hand_out(waiters, asyncio.CancelledError())
+        return
+    error = replies.exception()
+    if error is not None:
+        _hand_out(waiters, error)
+        return
+    for waiter, reply in zip(waiters, replies.result(), strict=True):
+        if waiter.done():  # its caller was cancelled
+            continue
+        if isinstance(reply, BaseException):
+            waiter.set_exception(reply)
+        else:
+            waiter.set_result(reply)
+
+
+def _hand_out(waiters: list[asyncio.Future[Any]], error: BaseException) -> None:
+    """Every waiter of a write that failed as a whole gets its failure."""
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_exception(error)
 
 
 def _multiplexed(client: aioredis.Redis) -> MultiplexedConnection | None:
@@ -173,19 +233,46 @@ class Scripts:
             self.loads += 1
 
     async def run(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        if name not in self.sha:
-            await self.load(name)
+        return await self.start(name, keys, args)
+
+    def start(self, name: str, keys: list[str], args: list[Any]) -> Awaitable[Any]:
+        """`run`, with the call queued for its write before this returns (when the
+        script is loaded and calls are pipelined), so a caller can start several calls
+        one after another, each going out as soon as its write is full (AutoPipeline),
+        and await them later. The awaitable must be awaited."""
         started = time.perf_counter()
+        queued = None
+        if self._pipeline is not None and name in self.sha:
+            queued = self._pipeline.evalsha(self.sha[name], len(keys), *keys, *args)
+        return self._finish(name, keys, args, queued, started)
+
+    async def _finish(self, name: str, keys: list[str], args: list[Any],
+                      queued: asyncio.Future[Any] | None, started: float) -> Any:
         try:
-            return await self._evalsha(name, keys, args)
-        except NoScriptError:
-            await self.load(name)
-            return await self._evalsha(name, keys, args)
+            try:
+                if queued is None:
+                    if name not in self.sha:
+                        await self.load(name)
+                    return await self._evalsha(name, keys, args)
+                return await self._queued(queued)
+            except NoScriptError:
+                await self.load(name)
+                return await self._evalsha(name, keys, args)
         finally:
             # Failed calls count too: a slow timeout is exactly what this should show.
             self._timers[name].observe(time.perf_counter() - started)
 
+    async def _queued(self, queued: asyncio.Future[Any]) -> Any:
+        assert self._pipeline is not None
+        try:
+            await self._pipeline.drained()
+        except BaseException:
+            queued.cancel()  # its reply, or the connection's failure, is nobody's now
+            raise
+        return await queued
+
     async def _evalsha(self, name: str, keys: list[str], args: list[Any]) -> Any:
         if self._pipeline is None:
             return await self.client.evalsha(self.sha[name], len(keys), *keys, *args)
+        await self._pipeline.drained()
         return await self._pipeline.evalsha(self.sha[name], len(keys), *keys, *args)

@@ -2,8 +2,9 @@
 
 Why: a worker handles a batch of input events concurrently, so a few hundred calls of
 one kind arrive in the same turn. Two places take them together:
-- the store's script calls go out as one pipelined write (scripts.py, AutoPipeline):
-  one write and one read for all of them instead of one each;
+- script calls go out as one pipelined redis-py write where the store's own pipelined
+  connection cannot be used (scripts.py, AutoPipeline): one write and one read for all
+  of them instead of one each;
 - new items are admitted by one script call (redis_store.py, admit_items.lua). Much of a
   call's cost in Redis is the same for every call (running the script's prelude,
   recording outcomes, updating each agent's indexes): in sustained benchmark runs, new
@@ -19,19 +20,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Entry = TypeVar("Entry")
 Answer = TypeVar("Answer")
 
 RunMany = Callable[[Sequence[Entry]], Awaitable[Sequence[Answer | BaseException]]]
 """Carries out entries in order; one answer per entry, an exception for an entry that
-failed on its own."""
+failed on its own. Called when the call is due, from the submit that filled it or at the
+end of the turn: whatever it does before returning its awaitable (queueing its request
+for the wire, say) happens then, not a loop turn later."""
 
 
 class TurnBatch(Generic[Entry, Answer]):
     """Collects the entries submitted in one loop turn and runs them together, in calls
-    of at most `max_size` entries, in the order they were submitted."""
+    of at most `max_size` entries, in the order they were submitted. A call whose
+    entries are all in starts at once; the rest of a turn's entries go at its end."""
 
     def __init__(self, run_many: RunMany[Entry, Answer], max_size: int) -> None:
         if max_size < 1:
@@ -48,27 +52,36 @@ class TurnBatch(Generic[Entry, Answer]):
             self._loop, self._pending = loop, []
         future: asyncio.Future[Answer] = loop.create_future()
         self._pending.append((entry, future))
-        if len(self._pending) == 1:
+        if len(self._pending) >= self._max:
+            self._flush()
+        elif len(self._pending) == 1:
             loop.call_soon(self._flush)
         return future
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
+        if not pending:  # started already, by the submit that filled it
+            return
         loop = asyncio.get_running_loop()
-        for start in range(0, len(pending), self._max):  # tasks start in order
-            task = loop.create_task(self._run(pending[start:start + self._max]))
+        for start in range(0, len(pending), self._max):  # started in order
+            batch = pending[start:start + self._max]
+            try:
+                running = self._run_many([entry for entry, _ in batch])
+            except Exception as exc:
+                _fail(batch, exc)
+                continue
+            task = loop.create_task(self._answer(batch, running))
             self._running.add(task)  # held until done: the loop keeps only weak references
             task.add_done_callback(self._running.discard)
 
-    async def _run(self, batch: list[tuple[Entry, asyncio.Future[Answer]]]) -> None:
+    async def _answer(self, batch: list[tuple[Entry, asyncio.Future[Answer]]],
+                      running: Awaitable[Sequence[Answer | BaseException]]) -> None:
         try:
-            answers = await self._run_many([entry for entry, _ in batch])
+            answers = await running
             if len(answers) != len(batch):
                 raise RuntimeError(f"{len(answers)} answers to {len(batch)} entries")
         except BaseException as exc:  # every waiter gets the failure, cancellation too
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            _fail(batch, exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
@@ -79,3 +92,9 @@ class TurnBatch(Generic[Entry, Answer]):
                 future.set_exception(answer)
             else:
                 future.set_result(answer)
+
+
+def _fail(batch: Sequence[tuple[object, asyncio.Future[Any]]], error: BaseException) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(error)

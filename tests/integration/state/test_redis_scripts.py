@@ -16,7 +16,7 @@ import redis.exceptions
 from router.state import RedisBackend, keys
 from router.state.multiplex import REPLY_TIMEOUT_S
 from router.state.outbox import RedisOutbox
-from router.state.scripts import FLUSH_MAX
+from router.state.scripts import FLUSH_BYTES, FLUSH_MAX
 from tests.integration.stack import Stack
 from tests.unit.state.contract import NOW, agent, commit, enqueue, ids, item
 
@@ -179,6 +179,32 @@ async def test_an_agent_read_with_a_malformed_change_number_is_refused(
                                         [keys.prefix(tenant), "10", "x"])
 
 
+def _count_writes(connection: Any, monkeypatch: pytest.MonkeyPatch,
+                  hold: dict[int, asyncio.Event] | None = None) -> list[int]:
+    """The commands of each write on `connection`, in order; the replies of the writes
+    numbered in `hold` (1 the first) reach their callers once its event is set."""
+    writes: list[int] = []
+    real = connection.send_now
+
+    def counting(commands: Any) -> asyncio.Future[list[Any]] | None:
+        replies = real(commands)
+        if replies is None:
+            return None
+        writes.append(len(commands))
+        held = (hold or {}).get(len(writes))
+        if held is None:
+            return replies  # type: ignore[no-any-return]
+
+        async def later() -> list[Any]:
+            await held.wait()
+            return await replies  # type: ignore[no-any-return]
+
+        return asyncio.ensure_future(later())
+
+    monkeypatch.setattr(connection, "send_now", counting)
+    return writes
+
+
 async def test_concurrent_calls_share_a_pipeline_and_keep_their_own_results(
     redis_backend: RedisBackend, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -187,17 +213,11 @@ async def test_concurrent_calls_share_a_pipeline_and_keep_their_own_results(
     connection = redis_backend.scripts.connection
     assert connection is not None  # plain TCP: the multiplexed connection is used
     store = redis_backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
-    writes: list[int] = []
-    real = connection.execute
-
-    async def counting(commands: Any) -> list[Any]:
-        writes.append(len(commands))
-        return await real(commands)
-
-    monkeypatch.setattr(connection, "execute", counting)
+    await enqueue(store, "first")  # loaded and connected: every later call is pipelined
+    writes = _count_writes(connection, monkeypatch)
     versions = await asyncio.gather(*(enqueue(store, f"i{n:02d}") for n in range(40)))
     assert versions == [1] * 40 and writes == [40]
-    assert len(await ids(store)) == 40
+    assert len(await ids(store)) == 41
 
     await redis_backend.client.script_flush()
     outcomes = await asyncio.gather(*(
@@ -225,17 +245,9 @@ async def test_a_big_turn_goes_out_in_writes_whose_callers_resume_on_their_own_r
     connection = redis_backend.scripts.connection
     assert connection is not None
     store = redis_backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
-    writes: list[int] = []
+    await enqueue(store, "first")
     held = asyncio.Event()
-    real = connection.execute
-
-    async def holding_the_last(commands: Any) -> list[Any]:
-        writes.append(len(commands))
-        if len(writes) == 3:
-            await held.wait()
-        return await real(commands)
-
-    monkeypatch.setattr(connection, "execute", holding_the_last)
+    writes = _count_writes(connection, monkeypatch, hold={3: held})
     count = 2 * FLUSH_MAX + 5
     calls = [asyncio.ensure_future(enqueue(store, f"i{n:03d}")) for n in range(count)]
     for _ in range(200):
@@ -246,8 +258,37 @@ async def test_a_big_turn_goes_out_in_writes_whose_callers_resume_on_their_own_r
     assert [c.done() for c in calls] == [True] * (2 * FLUSH_MAX) + [False] * 5
     held.set()
     assert await asyncio.gather(*calls) == [1] * count
-    assert [q.item.id for q in await store.top_items("q", count)] == [
+    assert [q.item.id for q in await store.top_items("q", count + 1)][1:] == [
         f"i{n:03d}" for n in range(count)]
+
+
+async def test_a_full_write_goes_out_at_once_not_at_the_end_of_the_turn(
+    redis_backend: RedisBackend, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Calls started one after another without yielding to the loop: each time the
+    queued calls reach FLUSH_MAX, or FLUSH_BYTES, they are written before the next is
+    even started, so Redis works on them while the caller prepares the rest."""
+    connection = redis_backend.scripts.connection
+    assert connection is not None
+    scripts = redis_backend.scripts
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    ready = [keys.queue_ready(tenant, "q")]
+    read = [keys.prefix(tenant), "10", ""]
+    await scripts.run("read_agents", ready, read)
+    writes = _count_writes(connection, monkeypatch)
+    started = []
+    for n in range(FLUSH_MAX + 3):
+        started.append(scripts.start("read_agents", ready, read))
+        assert writes == ([FLUSH_MAX] if n >= FLUSH_MAX - 1 else []), n
+    # One call of FLUSH_BYTES on its own goes out at once, after the calls before it.
+    big = [keys.prefix(tenant), "10", "", "x" * FLUSH_BYTES]
+    started.append(scripts.start("read_agents", ready, big))
+    assert writes == [FLUSH_MAX, 4]
+    started.append(scripts.start("read_agents", ready, read))
+    assert writes == [FLUSH_MAX, 4]  # a small call waits for the end of the turn
+    replies = await asyncio.gather(*started)
+    assert writes == [FLUSH_MAX, 4, 1]
+    assert all(reply[1] == [] for reply in replies)
 
 
 async def test_a_killed_connection_fails_its_calls_then_the_next_call_reconnects(

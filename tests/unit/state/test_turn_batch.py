@@ -4,7 +4,7 @@ answer or error."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 import pytest
 
@@ -35,6 +35,41 @@ async def test_entries_of_one_turn_share_calls_of_at_most_max_size_in_order() ->
     # A later turn makes a call of its own.
     assert await batch.submit(9) == 18
     assert recorder.calls[-1] == [9]
+
+
+async def test_a_full_call_starts_from_the_submit_that_filled_it() -> None:
+    """run_many is called before that submit returns, not at the end of the turn: what
+    it does before its awaitable (queueing a request for the wire) happens at once."""
+    started: list[list[int]] = []
+
+    def run(entries: Sequence[int]) -> Awaitable[list[int | BaseException]]:
+        started.append(list(entries))
+
+        async def answers() -> list[int | BaseException]:
+            return [2 * e for e in entries]
+
+        return answers()
+
+    batch = TurnBatch(run, max_size=3)
+    futures = []
+    for n in range(7):
+        futures.append(batch.submit(n))
+        assert started == [[0, 1, 2], [3, 4, 5]][:(n + 1) // 3]
+    assert await asyncio.gather(*futures) == [0, 2, 4, 6, 8, 10, 12]
+    assert started == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+async def test_a_call_that_cannot_start_fails_its_entries_alone() -> None:
+    def run(entries: Sequence[int]) -> Awaitable[list[int | BaseException]]:
+        if 0 in entries:
+            raise ValueError("cannot carry 0")
+        return Recorder().run(entries)
+
+    batch = TurnBatch(run, max_size=2)
+    results = await asyncio.gather(*(batch.submit(n) for n in range(4)),
+                                   return_exceptions=True)
+    assert [str(r) for r in results[:2]] == ["cannot carry 0"] * 2
+    assert results[2:] == [4, 6]
 
 
 async def test_concurrent_callers_from_tasks_share_a_call() -> None:
