@@ -31,7 +31,7 @@ environment:
   ROUTER_BATCH_WAIT_MS      how long a batch stays open after its first record; 0
                             takes the records already waiting (default 0)
   ROUTER_BATCHES_IN_FLIGHT  batches of one input topic handled at once, acknowledged
-                            in order (default 3)
+                            in order (default 5)
 """
 
 

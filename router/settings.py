@@ -84,9 +84,12 @@ class Settings:
     batch_wait_ms: int = 0
     """How long a batch stays open for more records after its first arrived; 0 takes
     the records already there, so batches grow only while earlier ones are handled."""
-    batches_in_flight: int = 3
+    batches_in_flight: int = 5
     """Batches of one input topic handled at once (acknowledged in order): while one
-    waits on Redis, the next is decided."""
+    waits on Redis, the next is decided, and the ones after it decoded. 5 rather than 3
+    since a full Redis write goes out at once (scripts.py): the worker then has more
+    to overlap; as fast as possible 7,735 against 7,056 items/s (medians of 7 and 5
+    runs alternated, `router bench --items 20000`), latency at fixed rates unchanged."""
 
     def to_env(self) -> dict[str, str]:
         """The variables that make a child process (a worker, the demo) see these settings."""

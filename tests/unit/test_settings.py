@@ -43,7 +43,7 @@ def test_batch_settings_round_trip_and_refuse_out_of_range() -> None:
     assert (settings.batch_max, settings.batch_wait_ms, settings.batches_in_flight) == (64, 3, 2)
     assert Settings.from_env(settings.to_env()) == settings
     defaults = Settings()
-    assert (defaults.batch_max, defaults.batch_wait_ms, defaults.batches_in_flight) == (500, 0, 3)
+    assert (defaults.batch_max, defaults.batch_wait_ms, defaults.batches_in_flight) == (500, 0, 5)
     with pytest.raises(SettingsError, match="ROUTER_BATCHES_IN_FLIGHT=0: must be at least 1"):
         Settings.from_env({"ROUTER_BATCHES_IN_FLIGHT": "0"})
     with pytest.raises(SettingsError, match="ROUTER_BATCH_WAIT_MS=-1: must be at least 0"):

@@ -478,7 +478,7 @@ async def test_held_agents_are_dropped_when_the_read_itself_finds_data_lost(
 async def test_more_concurrent_reads_than_pooled_connections_wait_for_one(
     stack: Stack, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A worker has far more reads in flight than its pool has connections (three
+    """A worker has far more reads in flight than its pool has connections (five
     batches of 500 events); past the pool's size they queue instead of failing with
     redis-py's "Too many connections", which turned every such event into a retry."""
     import router.state.redis_store as redis_store
