@@ -125,6 +125,8 @@ class MultiplexedConnection:
             writer.write(b"".join(packed))
         except BaseException as exc:  # the slot may be half written: start afresh
             self._abandon(RedisConnectionError(f"Redis write failed: {exc!r}"))
+            if future.done():
+                future.exception()  # failed with the others; the caller has the raise
             raise
         return future
 
@@ -132,12 +134,15 @@ class MultiplexedConnection:
         """Waits while more than a few reads' worth of requests are still unsent, so a
         Redis that falls behind slows its callers instead of growing the buffer."""
         writer = self._writer
-        if writer is not None and writer.transport.get_write_buffer_size() > 4 * READ_CHUNK:
-            try:
-                await writer.drain()
-            except Exception as exc:  # the connection is gone; a cancel leaves it be
+        if (writer is None or self._loop is not asyncio.get_running_loop()
+                or writer.transport.get_write_buffer_size() <= 4 * READ_CHUNK):
+            return  # another loop's connection is dropped by the next write, not here
+        try:
+            await writer.drain()
+        except Exception as exc:  # the connection is gone; a cancel leaves it be
+            if self._writer is writer:
                 self._abandon(RedisConnectionError(f"Redis write failed: {exc!r}"))
-                raise
+            raise RedisConnectionError(f"Redis write failed: {exc!r}") from exc
 
     async def _connected(self) -> asyncio.StreamWriter:
         loop = asyncio.get_running_loop()

@@ -220,9 +220,9 @@ class RedisStore:
 
     def _admit_many(self, admissions: Sequence[list[Any]]
                     ) -> Awaitable[list[list[Any] | BaseException]]:
-        """Queues the call for its write at once (Scripts.start): the admissions of a
-        batch are encoded one after another, and Redis runs each call while the worker
-        encodes the next."""
+        """Queues the call for its write at once where calls are pipelined and the script
+        is loaded (Scripts.start): the admissions of a batch are encoded one after
+        another, and Redis runs each call while the worker encodes the next."""
         t = self._tenant
         # The event, its time and its outputs come with each admission (admit_items.lua).
         flat = [*self._common_args("", 0.0, None), str(len(admissions))]

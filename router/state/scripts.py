@@ -27,6 +27,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 from router.observability.metrics import STORE_COMMAND_SECONDS
@@ -120,8 +121,12 @@ class AutoPipeline:
         if len(self._packed) >= FLUSH_MAX or self._bytes >= FLUSH_BYTES:
             self._write()
         elif len(self._packed) == 1:
-            loop.call_soon(self._write)
+            loop.call_soon(self._write_on, loop)
         return future
+
+    def _write_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is loop:  # else the calls queued then were dropped with the loop
+            self._write()
 
     async def drained(self) -> None:
         """See MultiplexedConnection.drained."""
@@ -137,8 +142,8 @@ class AutoPipeline:
         assert connection is not None
         try:
             replies = connection.send_now(packed)
-        except Exception as exc:  # the connection failed under the write
-            _hand_out(waiters, exc)
+        except Exception as exc:  # the connection failed under the write: retried
+            _hand_out(waiters, RedisConnectionError(f"Redis write failed: {exc!r}"))
             return
         if replies is None:  # no connection yet (or lost): open one, then write
             replies = asyncio.ensure_future(connection.execute(packed))
@@ -163,7 +168,8 @@ class AutoPipeline:
 
 def _replied(waiters: list[asyncio.Future[Any]], replies: asyncio.Future[list[Any]]) -> None:
     if replies.cancelled():
-        _hand_out(waiters, asyncio.CancelledError())
+        for waiter in waiters:
+            waiter.cancel()
         return
     error = replies.exception()
     if error is not None:
@@ -253,6 +259,7 @@ class Scripts:
                 if queued is None:
                     if name not in self.sha:
                         await self.load(name)
+                        started = time.perf_counter()  # as before: the call, not the load
                     return await self._evalsha(name, keys, args)
                 return await self._queued(queued)
             except NoScriptError:
@@ -264,6 +271,8 @@ class Scripts:
 
     async def _queued(self, queued: asyncio.Future[Any]) -> Any:
         assert self._pipeline is not None
+        if queued.done():  # answered already: no other write's backlog to wait for
+            return queued.result()
         try:
             await self._pipeline.drained()
         except BaseException:

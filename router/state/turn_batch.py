@@ -55,24 +55,25 @@ class TurnBatch(Generic[Entry, Answer]):
         if len(self._pending) >= self._max:
             self._flush()
         elif len(self._pending) == 1:
-            loop.call_soon(self._flush)
+            loop.call_soon(self._flush_on, loop)
         return future
+
+    def _flush_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is loop:  # else the entries queued then were dropped with the loop
+            self._flush()
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
         if not pending:  # started already, by the submit that filled it
             return
-        loop = asyncio.get_running_loop()
-        for start in range(0, len(pending), self._max):  # started in order
-            batch = pending[start:start + self._max]
-            try:
-                running = self._run_many([entry for entry, _ in batch])
-            except Exception as exc:
-                _fail(batch, exc)
-                continue
-            task = loop.create_task(self._answer(batch, running))
-            self._running.add(task)  # held until done: the loop keeps only weak references
-            task.add_done_callback(self._running.discard)
+        try:  # never more than max_size: a full call starts from its last submit
+            running = self._run_many([entry for entry, _ in pending])
+        except Exception as exc:
+            _fail(pending, exc)
+            return
+        task = asyncio.get_running_loop().create_task(self._answer(pending, running))
+        self._running.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._running.discard)
 
     async def _answer(self, batch: list[tuple[Entry, asyncio.Future[Answer]]],
                       running: Awaitable[Sequence[Answer | BaseException]]) -> None:

@@ -291,6 +291,28 @@ async def test_a_full_write_goes_out_at_once_not_at_the_end_of_the_turn(
     assert all(reply[1] == [] for reply in replies)
 
 
+async def test_a_write_that_fails_fails_its_calls_as_a_lost_connection(
+    redis_backend: RedisBackend, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failure under the write reaches each caller as redis-py's ConnectionError, which
+    the input handling retries, not as the socket's own error, which it dead-letters."""
+    connection = redis_backend.scripts.connection
+    assert connection is not None
+    store = redis_backend.tenant(f"t-{uuid.uuid4().hex[:8]}")
+    await enqueue(store, "first")
+
+    def broken(commands: Any) -> None:
+        raise BrokenPipeError("the socket went away")
+
+    monkeypatch.setattr(connection, "send_now", broken)
+    failed = await asyncio.gather(*(enqueue(store, f"k{n}") for n in range(3)),
+                                  return_exceptions=True)
+    assert all(isinstance(r, redis.exceptions.ConnectionError) and "BrokenPipeError"
+               in str(r) for r in failed), failed
+    monkeypatch.undo()
+    assert await enqueue(store, "after") == 1
+
+
 async def test_a_killed_connection_fails_its_calls_then_the_next_call_reconnects(
     redis_backend: RedisBackend,
 ) -> None:
