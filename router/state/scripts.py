@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Sequence
-from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -70,8 +69,9 @@ waiting for the end of the loop turn (see AutoPipeline)."""
 class AutoPipeline:
     """EVALSHAs issued in the same turn of the event loop, sent as one pipeline.
 
-    A call is packed at once and waits on a future. Calls queue for the next write,
-    which goes out at the end of the turn (`call_soon`, which runs after every task
+    A call is packed at once and waits on a future (a TurnBatch of the packed calls,
+    weighed by their bytes). Calls queue for the next write, which goes out at the end
+    of the turn (`call_soon`, which runs after every task
     already scheduled for this turn had its go, so concurrent callers share a write
     while a lone caller waits one loop hop), or at once when the calls queued reach
     FLUSH_MAX or FLUSH_BYTES. Errors are per call (NOSCRIPT stays the caller's to
@@ -95,61 +95,35 @@ class AutoPipeline:
         (redis-py's pipeline then, a turn's calls together)."""
         self._turns: TurnBatch[tuple[Any, ...], Any] = TurnBatch(self._via_redis_py,
                                                                   FLUSH_MAX)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._packed: list[bytes] = []
-        self._waiters: list[asyncio.Future[Any]] = []
-        self._bytes = 0
-        self._connecting: set[asyncio.Future[list[Any]]] = set()
+        self._writes: TurnBatch[bytes, Any] = TurnBatch(self._write, FLUSH_MAX,
+                                                        weight=len, max_weight=FLUSH_BYTES)
 
     def evalsha(self, *args: Any) -> asyncio.Future[Any]:
         """Queues the call for the next write (sent at once if this call fills it)."""
-        connection = self.connection
-        if connection is None:
+        if self.connection is None:
             return self._turns.submit(args)
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # calls queued on a loop that stopped never go out
-            self._loop, self._packed, self._waiters, self._bytes = loop, [], [], 0
-        future: asyncio.Future[Any] = loop.create_future()
         try:
             packed = pack(("EVALSHA", *args))
         except Exception as exc:  # the protocol cannot carry an argument: fails alone
-            future.set_exception(exc)
-            return future
-        self._packed.append(packed)
-        self._waiters.append(future)
-        self._bytes += len(packed)
-        if len(self._packed) >= FLUSH_MAX or self._bytes >= FLUSH_BYTES:
-            self._write()
-        elif len(self._packed) == 1:
-            loop.call_soon(self._write_on, loop)
-        return future
-
-    def _write_on(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._loop is loop:  # else the calls queued then were dropped with the loop
-            self._write()
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            return failed
+        return self._writes.submit(packed)
 
     async def drained(self) -> None:
         """See MultiplexedConnection.drained."""
         if self.connection is not None:
             await self.connection.drained()
 
-    def _write(self) -> None:
-        packed, waiters = self._packed, self._waiters
-        if not packed:  # written already, by the call that filled it
-            return
-        self._packed, self._waiters, self._bytes = [], [], 0
+    def _write(self, packed: Sequence[bytes]) -> Awaitable[list[Any]]:
+        """Writes at once on an open connection; else opens one, then writes."""
         connection = self.connection
         assert connection is not None
         try:
             replies = connection.send_now(packed)
         except Exception as exc:  # the connection failed under the write: retried
-            _hand_out(waiters, RedisConnectionError(f"Redis write failed: {exc!r}"))
-            return
-        if replies is None:  # no connection yet (or lost): open one, then write
-            replies = asyncio.ensure_future(connection.execute(packed))
-            self._connecting.add(replies)  # the loop keeps only weak references to tasks
-            replies.add_done_callback(self._connecting.discard)
-        replies.add_done_callback(partial(_replied, waiters))
+            raise RedisConnectionError(f"Redis write failed: {exc!r}") from exc
+        return connection.execute(packed) if replies is None else replies
 
     async def _via_redis_py(self, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
         if len(calls) == 1:
@@ -164,31 +138,6 @@ class AutoPipeline:
             return await self._client.evalsha(*args)
         except Exception as exc:  # handed to the waiter, as a pipeline's errors are
             return exc
-
-
-def _replied(waiters: list[asyncio.Future[Any]], replies: asyncio.Future[list[Any]]) -> None:
-    if replies.cancelled():
-        for waiter in waiters:
-            waiter.cancel()
-        return
-    error = replies.exception()
-    if error is not None:
-        _hand_out(waiters, error)
-        return
-    for waiter, reply in zip(waiters, replies.result(), strict=True):
-        if waiter.done():  # its caller was cancelled
-            continue
-        if isinstance(reply, BaseException):
-            waiter.set_exception(reply)
-        else:
-            waiter.set_result(reply)
-
-
-def _hand_out(waiters: list[asyncio.Future[Any]], error: BaseException) -> None:
-    """Every waiter of a write that failed as a whole gets its failure."""
-    for waiter in waiters:
-        if not waiter.done():
-            waiter.set_exception(error)
 
 
 def _multiplexed(client: aioredis.Redis) -> MultiplexedConnection | None:
@@ -271,17 +220,16 @@ class Scripts:
 
     async def _queued(self, queued: asyncio.Future[Any]) -> Any:
         assert self._pipeline is not None
-        if queued.done():  # answered already: no other write's backlog to wait for
-            return queued.result()
-        try:
-            await self._pipeline.drained()
-        except BaseException:
-            queued.cancel()  # its reply, or the connection's failure, is nobody's now
-            raise
+        if not queued.done():  # answered already: no other write's backlog to wait for
+            try:
+                await self._pipeline.drained()
+            except BaseException:
+                queued.cancel()  # its reply, or the connection's failure, is nobody's now
+                raise
         return await queued
 
     async def _evalsha(self, name: str, keys: list[str], args: list[Any]) -> Any:
         if self._pipeline is None:
             return await self.client.evalsha(self.sha[name], len(keys), *keys, *args)
-        await self._pipeline.drained()
-        return await self._pipeline.evalsha(self.sha[name], len(keys), *keys, *args)
+        return await self._queued(
+            self._pipeline.evalsha(self.sha[name], len(keys), *keys, *args))

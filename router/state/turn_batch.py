@@ -2,9 +2,8 @@
 
 Why: a worker handles a batch of input events concurrently, so a few hundred calls of
 one kind arrive in the same turn. Two places take them together:
-- script calls go out as one pipelined redis-py write where the store's own pipelined
-  connection cannot be used (scripts.py, AutoPipeline): one write and one read for all
-  of them instead of one each;
+- script calls go out as one pipelined write (scripts.py, AutoPipeline): one write and
+  one read for all of them instead of one each;
 - new items are admitted by one script call (redis_store.py, admit_items.lua). Much of a
   call's cost in Redis is the same for every call (running the script's prelude,
   recording outcomes, updating each agent's indexes): in sustained benchmark runs, new
@@ -34,25 +33,33 @@ for the wire, say) happens then, not a loop turn later."""
 
 class TurnBatch(Generic[Entry, Answer]):
     """Collects the entries submitted in one loop turn and runs them together, in calls
-    of at most `max_size` entries, in the order they were submitted. A call whose
-    entries are all in starts at once; the rest of a turn's entries go at its end."""
+    of at most `max_size` entries (and, with `weight`, of at most `max_weight` in all,
+    or one entry that weighs more), in the order they were submitted. A call that is
+    full starts at once; the rest of a turn's entries go at its end."""
 
-    def __init__(self, run_many: RunMany[Entry, Answer], max_size: int) -> None:
+    def __init__(self, run_many: RunMany[Entry, Answer], max_size: int,
+                 weight: Callable[[Entry], int] | None = None, max_weight: int = 0) -> None:
         if max_size < 1:
             raise ValueError(f"max_size must be at least 1, not {max_size}")
         self._run_many = run_many
         self._max = max_size
+        self._weight = weight
+        self._max_weight = max_weight
         self._pending: list[tuple[Entry, asyncio.Future[Answer]]] = []
+        self._pending_weight = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: set[asyncio.Task[None]] = set()
 
     def submit(self, entry: Entry) -> asyncio.Future[Answer]:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # entries queued on a loop that stopped never run
-            self._loop, self._pending = loop, []
+            self._loop, self._pending, self._pending_weight = loop, [], 0
         future: asyncio.Future[Answer] = loop.create_future()
         self._pending.append((entry, future))
-        if len(self._pending) >= self._max:
+        if self._weight is not None:
+            self._pending_weight += self._weight(entry)
+        if len(self._pending) >= self._max or (
+                self._weight is not None and self._pending_weight >= self._max_weight):
             self._flush()
         elif len(self._pending) == 1:
             loop.call_soon(self._flush_on, loop)
@@ -63,10 +70,10 @@ class TurnBatch(Generic[Entry, Answer]):
             self._flush()
 
     def _flush(self) -> None:
-        pending, self._pending = self._pending, []
+        pending, self._pending, self._pending_weight = self._pending, [], 0
         if not pending:  # started already, by the submit that filled it
             return
-        try:  # never more than max_size: a full call starts from its last submit
+        try:  # never more than a call's worth: a full call starts from its last submit
             running = self._run_many([entry for entry, _ in pending])
         except Exception as exc:
             _fail(pending, exc)

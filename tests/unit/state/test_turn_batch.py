@@ -59,6 +59,15 @@ async def test_a_full_call_starts_from_the_submit_that_filled_it() -> None:
     assert started == [[0, 1, 2], [3, 4, 5], [6]]
 
 
+async def test_with_a_weight_a_call_is_also_full_at_max_weight() -> None:
+    recorder = Recorder()
+    batch = TurnBatch(recorder.run, max_size=10, weight=abs, max_weight=5)
+    futures = [batch.submit(n) for n in (1, 2, 3, 9, 1)]
+    assert await asyncio.gather(*futures) == [2, 4, 6, 18, 2]
+    # Full at 6, then one entry of 9 alone; the last goes at the end of the turn.
+    assert recorder.calls == [[1, 2, 3], [9], [1]]
+
+
 async def test_a_call_that_cannot_start_fails_its_entries_alone() -> None:
     def run(entries: Sequence[int]) -> Awaitable[list[int | BaseException]]:
         if 0 in entries:
