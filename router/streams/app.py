@@ -38,7 +38,7 @@ from router.service.handlers import RoutingService
 from router.service.tenancy import tenants_of
 from router.settings import Settings
 from router.state.redis_store import RedisBackend
-from router.streams import delivery
+from router.streams import delivery, fetch_wait
 from router.streams.batching import take_ready
 from router.streams.ingest import InboundMessage, Ingest
 from router.streams.relay_process import RelayProcess
@@ -88,6 +88,7 @@ def _config_version(settings: Settings, version: int) -> str:
 def build_app(settings: Settings) -> faust.App:
     config = load_config(settings.config_path)
     delivery.install()  # records reach the streams inline (see delivery.py)
+    fetch_wait.install()  # a quiet partition does not stall a busy one (fetch_wait.py)
     known_tenants = frozenset(tenant.id for tenant in config.tenants)
     # Faust makes a table directory even for memory tables; by default that is
     # "<app id>-data" in the working directory, one per test or bench run.
